@@ -1,0 +1,39 @@
+/* The `ringlog` admin command: shared plumbing of its subcommands. */
+#ifndef RINGLOG_CLI_H
+#define RINGLOG_CLI_H
+
+#include <stdbool.h>
+
+#include "ringlog/compiler.h"
+#include "ringlog/db.h"
+
+struct cli {
+	const char *database_url;
+	struct db *db;
+};
+
+/* A subcommand: argv[0] is its own name. Returns the exit status. */
+typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
+
+int cmd_migrate(struct cli *cli, int argc, char **argv);
+int cmd_source(struct cli *cli, int argc, char **argv);
+int cmd_token(struct cli *cli, int argc, char **argv);
+int cmd_dead_letters(struct cli *cli, int argc, char **argv);
+
+/* Connects and checks the schema is current. Returns the connection, or NULL
+ * after printing why. */
+struct db *cli_db(struct cli *cli);
+/* Prints "ringlog: <message>" on stderr; returns the exit status 1. */
+int cli_fail(const char *fmt, ...) RL_PRINTF(1, 2);
+/* Exit status 2 with a usage line. */
+int cli_usage(const char *usage);
+/* Reads a secret from PATH ("-" is stdin), without its trailing newline.
+ * Returns a new string, or NULL after printing why. */
+char *cli_read_secret(const char *path);
+/* Runs a one-off statement with text parameters; returns the result (caller
+ * PQclears) or NULL after printing the error. */
+PGresult *cli_query(struct cli *cli, const char *sql, int nparams, const char *const *params);
+/* True when TEXT is a whole decimal number that fits in a long long. */
+bool cli_is_number(const char *text);
+
+#endif

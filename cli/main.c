@@ -1,0 +1,93 @@
+/* ringlog: the admin command. main() finds the database and the subcommand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ringlog/conf.h"
+
+static const char usage[] =
+	"usage: ringlog [--database URL] [--config FILE] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  migrate                apply pending schema migrations\n"
+	"  source add|update|list|show|remove\n"
+	"                         PBX accounts that push calls\n"
+	"  token add|list|revoke  bearer tokens of the CRM's backend\n"
+	"  dead-letters list|show|replay\n"
+	"                         pushes that could not be stored, and why\n"
+	"\n"
+	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
+	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
+	"else libpq's PG* environment. `ringlog COMMAND --help` tells more.\n";
+
+struct cli_config {
+	char *database_url;
+};
+
+static const struct conf_key keys[] = {
+	{ "database", "url", CONF_STRING, 0, "", 0, 0, false, "libpq connection string" },
+};
+
+static const struct {
+	const char *name;
+	cli_command_fn fn;
+} commands[] = {
+	{ "migrate", cmd_migrate },
+	{ "source", cmd_source },
+	{ "sources", cmd_source },
+	{ "token", cmd_token },
+	{ "tokens", cmd_token },
+	{ "dead-letters", cmd_dead_letters },
+	{ "dead-letter", cmd_dead_letters },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli_config cfg = { NULL };
+	const char *database = NULL, *config = NULL;
+	char *conf_argv[] = { argv[0], NULL, NULL, NULL };
+	struct conf_cli ccli;
+	struct errbuf e;
+	struct cli cli = { 0 };
+	int i = 1, rc = 2;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if ((strcmp(argv[i], "--database") == 0 || strcmp(argv[i], "-d") == 0) && i + 1 < argc)
+			database = argv[++i];
+		else if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (config) {
+		conf_argv[1] = (char *)"--config";
+		conf_argv[2] = (char *)config;
+	}
+	if (conf_load(keys, 1, "cli", "/etc/ringlog/ringlog.conf", &cfg, config ? 3 : 1, conf_argv,
+		      &ccli, &e) < 0) {
+		fprintf(stderr, "ringlog: %s\n", e.msg);
+		return 1;
+	}
+	cli.database_url = database ? database : cfg.database_url;
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		if (strcmp(argv[i], commands[k].name) == 0) {
+			rc = commands[k].fn(&cli, argc - i, argv + i);
+			goto out;
+		}
+	}
+	fprintf(stderr, "ringlog: unknown command \"%s\"\n\n%s", argv[i], usage);
+out:
+	db_free(cli.db);
+	conf_release(keys, 1, &cfg);
+	return rc;
+}

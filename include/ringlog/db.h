@@ -1,0 +1,58 @@
+/* One PostgreSQL connection, owned by one thread: it connects on first use,
+ * reconnects by itself (at most once a second while the server is away),
+ * and prepares each statement once per connection. */
+#ifndef RINGLOG_DB_H
+#define RINGLOG_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "ringlog/compiler.h"
+#include "ringlog/log.h"
+
+struct db;
+
+/* A statement with its query text, declared `static const` next to its one
+ * caller. NAME must be unique in the program. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+/* Returns a new, unconnected handle for CONNINFO (copied); never NULL. */
+struct db *db_new(const char *conninfo, const char *application_name);
+void db_free(struct db *db);
+
+/* Connects if not connected. Returns 0, or -1 with E filled. */
+int db_connect(struct db *db, struct errbuf *e) RL_MUST_CHECK;
+/* The live connection, or NULL; borrowed. */
+PGconn *db_conn(struct db *db);
+/* True when the last failure was the connection (server away), not the SQL. */
+bool db_is_down(const struct db *db);
+
+/* Runs the prepared statement ST with text PARAMS (NULL = SQL NULL).
+ * Returns a result the caller PQclears, or NULL with E filled; then
+ * db_is_down() tells a lost server from a statement error, and
+ * db_sqlstate() gives the SQLSTATE of a statement error. */
+PGresult *db_exec(struct db *db, const struct db_stmt *st, const char *const *params,
+		  struct errbuf *e) RL_MUST_CHECK;
+/* As db_exec, with explicit lengths and formats (1 = binary) per parameter. */
+PGresult *db_exec_bin(struct db *db, const struct db_stmt *st, const char *const *params,
+		      const int *lengths, const int *formats, struct errbuf *e) RL_MUST_CHECK;
+/* Runs SQL without parameters (BEGIN, COMMIT, ...). Returns 0 or -1. */
+int db_command(struct db *db, const char *sql, struct errbuf *e) RL_MUST_CHECK;
+/* SQLSTATE of the last statement error, "" when none. */
+const char *db_sqlstate(const struct db *db);
+
+/* The calling thread's connection to CONNINFO, created on first use and
+ * freed when the thread exits. */
+struct db *db_for_thread(const char *conninfo, const char *application_name);
+
+/* Checks that the schema has every migration this build knows
+ * (RINGLOG_SCHEMA_VERSION). Returns 0, or -1 with E saying what to run. */
+int db_check_schema(struct db *db, struct errbuf *e) RL_MUST_CHECK;
+/* The newest migration this build was made with. */
+int db_schema_version_expected(void);
+
+#endif

@@ -1,0 +1,77 @@
+/* The end-of-call pipeline: one push as it arrived -> the vendor's payload
+ * decoded -> the canonical call -> one upsert in PostgreSQL, or a dead letter
+ * that says why not. ingestd runs it live, the spool runs it when the
+ * database is back, and `ringlog dead-letters replay` runs it again. */
+#ifndef RINGLOG_PUSH_H
+#define RINGLOG_PUSH_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringlog/cdr.h"
+#include "ringlog/compiler.h"
+#include "ringlog/db.h"
+#include "ringlog/source.h"
+
+/* One delivery, byte for byte (the `key` query parameter already removed:
+ * it is a secret). Everything is borrowed. */
+struct push {
+	const char *source;       /* the source name from the URL */
+	const char *method;       /* "GET" or "POST" */
+	const char *content_type; /* may be NULL */
+	const char *query;        /* the raw query string without '?', or "" */
+	const char *body;
+	size_t body_len;
+	const char *request_id;   /* may be NULL */
+	int64_t received_us;      /* when it first arrived, µs since the epoch */
+};
+
+enum push_outcome {
+	PUSH_STORED,    /* a new call */
+	PUSH_UPDATED,   /* new content for a known call; the old one kept as a revision */
+	PUSH_DUPLICATE, /* the same content again: nothing changed */
+	PUSH_IGNORED,   /* a late "in progress" push for an ended call: kept, not applied */
+	PUSH_REJECTED,  /* the push cannot be a call: dead-lettered, 4xx */
+	PUSH_FAILED,    /* the database refused the statement: dead-lettered, 500 */
+};
+
+struct push_result {
+	enum push_outcome outcome;
+	/* The database could not be reached, so nothing was written: the caller
+	 * keeps the push (spool) and answers as OUTCOME/STATUS say. */
+	bool db_down;
+	unsigned status;       /* the HTTP status to answer */
+	const char *error;     /* machine code when REJECTED or FAILED */
+	char field[64];        /* the canonical field at fault, or "" */
+	char message[512];     /* for a person */
+	long long call_row;    /* calls.id, or 0 */
+	long long dead_letter; /* dead_letters.id, or 0 */
+	char call_id[CDR_MAX_CALL_ID + 1]; /* the PBX call id, for logs, or "" */
+	const char *ack_body;  /* the vendor's success body, or NULL */
+};
+
+enum push_flags {
+	PUSH_NO_DEAD_LETTER = 1, /* a replay: report a rejection, do not file it again */
+};
+
+/* Runs P through the pipeline for source SRC (NULL: the source is unknown,
+ * which is a rejection). Fills R; never fails otherwise. */
+void push_process(struct db *db, const struct source *src, const struct push *p, int flags,
+		  struct push_result *r);
+
+/* Decodes and maps P for SRC without the database: what push_process would
+ * decide before storing. Returns 0 when P is a storable call, or -1 with R
+ * holding the rejection (status, code, message). */
+int push_check(const struct source *src, const struct push *p, struct push_result *r) RL_MUST_CHECK;
+
+/* Decodes the payload of P as its content type says. Returns a new JSON
+ * object (caller puts it), or NULL with R's error, status and message set. */
+json_object *push_decode(const struct push *p, struct push_result *r) RL_MUST_CHECK;
+
+/* True when the outcome means the call is in the database. */
+bool push_is_success(enum push_outcome o);
+const char *push_outcome_name(enum push_outcome o);
+
+#endif

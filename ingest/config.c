@@ -1,0 +1,36 @@
+#include <stddef.h>
+
+#include "ingest.h"
+
+#define KEY(sec, name, type, field, def, min, max, help) \
+	{ sec, name, type, offsetof(struct ingest_config, field), def, min, max, false, help }
+
+const struct conf_key ingest_conf_keys[] = {
+	KEY("database", "url", CONF_STRING, database_url, "",
+	    0, 0, "libpq connection string or URI (empty: libpq's PG* environment)"),
+	KEY("ingest", "listen", CONF_STRING, listen, "127.0.0.1:8080", 0, 0,
+	    "address and port to serve (port 0 picks a free one)"),
+	KEY("ingest", "threads", CONF_INT, threads, "16", 1, 256,
+	    "worker threads, each with its own database connection"),
+	KEY("ingest", "max_body", CONF_BYTES, max_body, "1M", 1024, 1LL << 30,
+	    "largest request body accepted (413 above)"),
+	KEY("ingest", "timeout", CONF_INT, timeout_s, "30", 1, 3600,
+	    "seconds an idle or slow connection is kept"),
+	KEY("ingest", "max_connections", CONF_INT, max_connections, "1024", 1, 65536,
+	    "simultaneous connections"),
+	KEY("ingest", "spool_dir", CONF_STRING, spool_dir, "/var/spool/ringlog", 0, 0,
+	    "where pushes wait while PostgreSQL is unreachable"),
+	KEY("ingest", "spool_max", CONF_BYTES, spool_max, "1G", 1024, 1LL << 50,
+	    "most bytes the spool holds (503 above)"),
+	KEY("ingest", "source_refresh", CONF_INT, source_refresh_s, "5", 1, 3600,
+	    "seconds between reloads of the sources table"),
+	KEY("ingest", "shutdown_grace", CONF_INT, shutdown_grace_s, "10", 0, 600,
+	    "seconds to finish requests in flight on SIGTERM"),
+	KEY("ingest", "tls_cert", CONF_STRING, tls_cert, NULL, 0, 0,
+	    "PEM certificate chain for HTTPS (with tls_key)"),
+	KEY("ingest", "tls_key", CONF_STRING, tls_key, NULL, 0, 0, "PEM private key for HTTPS"),
+	KEY("ingest", "log_level", CONF_STRING, log_level, "info", 0, 0,
+	    "debug, info, notice, warning or err"),
+};
+
+const size_t ingest_conf_nkeys = sizeof(ingest_conf_keys) / sizeof(ingest_conf_keys[0]);

@@ -1,0 +1,212 @@
+/* POST|GET /v1/cdr/{source}: the end-of-call push. Authenticate, run the
+ * pipeline, and answer only once the push is durable: committed in
+ * PostgreSQL, or fsynced in the spool while PostgreSQL is away. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "metrics.h"
+#include "ringlog/auth.h"
+#include "ringlog/buf.h"
+#include "ringlog/form.h"
+#include "ringlog/xalloc.h"
+
+static bool secret_ok(const struct source *src, const char *secret)
+{
+	return secret && src->has_secret && auth_secret_matches(secret, strlen(secret), src->secret_sha256);
+}
+
+static bool basic_ok(struct http_request *req, const struct source *src)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(req->conn, &pass);
+	bool ok = false;
+
+	if (user) {
+		bool user_ok = true;
+
+		if (src->auth_user) {
+			size_t n = strlen(src->auth_user);
+
+			user_ok = strlen(user) == n && auth_equal(user, src->auth_user, n);
+		}
+		ok = secret_ok(src, pass) && user_ok;
+	}
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static bool authenticated(struct http_request *req, const struct source *src)
+{
+	enum source_auth a = src->auth;
+
+	if (a == SOURCE_AUTH_NONE)
+		return true;
+	if ((a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_BASIC) && basic_ok(req, src))
+		return true;
+	if ((a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_HEADER) &&
+	    secret_ok(src, http_header(req, "X-Api-Key")))
+		return true;
+	return (a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_QUERY) &&
+	       secret_ok(src, http_query_param(req, "key"));
+}
+
+/* The raw query without its key= parameters: the key is a secret and must
+ * reach neither the spool nor the database. Caller frees. */
+static char *query_without_key(const char *query)
+{
+	struct buf out = BUF_INIT;
+	const char *p = query;
+
+	while (*p) {
+		size_t len = strcspn(p, "&");
+		size_t klen = strcspn(p, "=&");
+		char *key = form_unescape(p, klen, 1, NULL);
+
+		if (len && !(key && strcmp(key, "key") == 0)) {
+			if (out.len)
+				buf_addch(&out, '&');
+			buf_add(&out, p, len);
+		}
+		free(key);
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return buf_detach(&out, NULL);
+}
+
+static enum MHD_Result answer_rejection(struct http_request *req, const struct push_result *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(r->error));
+	json_object_object_add(o, "message", json_object_new_string(r->message));
+	if (r->field[0])
+		json_object_object_add(o, "field", json_object_new_string(r->field));
+	if (r->dead_letter)
+		json_object_object_add(o, "dead_letter_id", json_object_new_int64(r->dead_letter));
+	return http_reply_json(req, r->status, o);
+}
+
+static enum MHD_Result answer_success(struct http_request *req, const struct push_result *r,
+				      const char *status)
+{
+	json_object *o;
+
+	if (r->ack_body)
+		return http_reply(req, 200, "application/json", r->ack_body, strlen(r->ack_body));
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "duplicate", json_object_new_boolean(r->outcome == PUSH_DUPLICATE));
+	if (r->call_id[0])
+		json_object_object_add(o, "call_id", json_object_new_string(r->call_id));
+	if (r->call_row)
+		json_object_object_add(o, "id", json_object_new_int64(r->call_row));
+	return http_reply_json(req, 200, o);
+}
+
+/* The database is away: keep the push on disk. Its answer stays what the
+ * pipeline decided (a rejection is filed as a dead letter when it drains). */
+static enum MHD_Result spool_and_answer(struct ingest *in, struct http_request *req,
+					const struct push *p, struct push_result *r)
+{
+	struct errbuf e;
+
+	if (spool_put(in->spool, p, &e) < 0) {
+		log_msg(LOG_ERR, "push not kept: request id=%s source=%s: %s", req->id, p->source, e.msg);
+		req->log_outcome = "spool_failed";
+		ingest_count_push("spool_failed");
+		http_add_header(req, "Retry-After", "30");
+		return http_reply_error(req, 503, "unavailable",
+					"the database is unreachable and the spool cannot keep the push: %s",
+					e.msg);
+	}
+	if (r->outcome == PUSH_REJECTED) {
+		req->log_outcome = r->error;
+		ingest_count_push("rejected");
+		return answer_rejection(req, r);
+	}
+	req->log_outcome = "spooled";
+	ingest_count_push("spooled");
+	return answer_success(req, r, "spooled");
+}
+
+static enum MHD_Result run_push(struct ingest *in, struct http_request *req, const struct source *src,
+				const struct push *p)
+{
+	struct push_result r;
+
+	/* While older pushes wait in the spool, new ones queue behind them so
+	 * the database sees every call's pushes in order. */
+	if (spool_depth(in->spool) > 0) {
+		if (push_check(src, p, &r) == 0)
+			r.outcome = PUSH_STORED;
+		r.db_down = true;
+	} else {
+		struct db *db = db_for_thread(in->cfg->database_url, "ringlog-ingestd");
+
+		push_process(db, src, p, 0, &r);
+	}
+	if (r.call_id[0])
+		req->log_call_id = xstrdup(r.call_id);
+	if (r.db_down)
+		return spool_and_answer(in, req, p, &r);
+	if (r.dead_letter)
+		ingest_count_dead_letter();
+	req->log_outcome = push_is_success(r.outcome) ? push_outcome_name(r.outcome) : r.error;
+	ingest_count_push(push_outcome_name(r.outcome));
+	if (!push_is_success(r.outcome)) {
+		if (r.outcome == PUSH_FAILED)
+			log_msg(LOG_ERR, "push not stored: request id=%s source=%s: %s", req->id,
+				p->source, r.message);
+		return answer_rejection(req, &r);
+	}
+	return answer_success(req, &r, push_outcome_name(r.outcome));
+}
+
+enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app);
+
+enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
+{
+	struct ingest *in = app;
+	const char *name = http_path_tail(req);
+	struct source_set *set = source_cache_get(in->sources);
+	const struct source *src = source_set_find(set, name);
+	enum MHD_Result rc;
+	char *query = NULL;
+	struct push p;
+	int64_t t0 = http_monotonic_ns();
+
+	req->log_source = xstrndup(name, strnlen(name, 64));
+	if (!src) {
+		ingest_count_push("unknown_source");
+		rc = http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);
+		goto out;
+	}
+	if (!authenticated(req, src)) {
+		ingest_count_push("unauthorized");
+		http_add_header(req, "WWW-Authenticate", "Basic realm=\"ringlog\", charset=\"UTF-8\"");
+		rc = http_reply_error(req, 401, "unauthorized",
+				      "this source needs its secret (HTTP Basic, X-Api-Key, or key=)");
+		goto out;
+	}
+	query = query_without_key(req->query);
+	p = (struct push){
+		.source = src->name,
+		.method = req->method,
+		.content_type = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.query = query,
+		.body = req->body.data,
+		.body_len = req->body.len,
+		.request_id = req->id,
+		.received_us = req->received_us,
+	};
+	rc = run_push(in, req, src, &p);
+	ingest_observe_push((double)(http_monotonic_ns() - t0) / 1e9);
+out:
+	free(query);
+	source_set_unref(set);
+	return rc;
+}

@@ -1,0 +1,77 @@
+#include "metrics.h"
+
+#include <string.h>
+
+#include "ingest.h"
+
+#define PUSH_COUNTER(outcome)                                                           \
+	METRIC_COUNTER_INIT("ringlog_pushes_total", "outcome=\"" outcome "\"",           \
+			    "End-of-call pushes by outcome.")
+
+static struct metric pushes[] = {
+	PUSH_COUNTER("stored"),	      PUSH_COUNTER("updated"),	      PUSH_COUNTER("duplicate"),
+	PUSH_COUNTER("ignored"),      PUSH_COUNTER("spooled"),	      PUSH_COUNTER("rejected"),
+	PUSH_COUNTER("failed"),	      PUSH_COUNTER("unauthorized"),   PUSH_COUNTER("unknown_source"),
+	PUSH_COUNTER("spool_failed"),
+};
+
+static const double push_bounds[] = { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+				      0.05,   0.1,   0.25,  0.5,   1,    2.5 };
+static struct metric push_seconds = METRIC_HISTOGRAM_INIT(
+	"ringlog_push_duration_seconds", NULL,
+	"Time to make a push durable (database commit or spool fsync) and answer.", push_bounds);
+static struct metric dead_letters = METRIC_COUNTER_INIT(
+	"ringlog_dead_letters_total", NULL, "Pushes kept in dead_letters with their reason.");
+
+static double read_spool_depth(void *ctx)
+{
+	struct ingest *in = ctx;
+
+	return in->spool ? (double)spool_depth(in->spool) : 0;
+}
+
+static double read_spool_bytes(void *ctx)
+{
+	struct ingest *in = ctx;
+
+	return in->spool ? (double)spool_bytes(in->spool) : 0;
+}
+
+static struct metric spool_depth_gauge = METRIC_GAUGE_INIT(
+	"ringlog_spool_pushes", NULL, "Pushes waiting in the spool for the database.", read_spool_depth);
+static struct metric spool_bytes_gauge = METRIC_GAUGE_INIT(
+	"ringlog_spool_bytes", NULL, "Bytes of pushes waiting in the spool.", read_spool_bytes);
+
+void ingest_metrics_register(struct ingest *in)
+{
+	for (size_t i = 0; i < sizeof(pushes) / sizeof(pushes[0]); i++)
+		metrics_register(&pushes[i]);
+	metrics_register(&push_seconds);
+	metrics_register(&dead_letters);
+	spool_depth_gauge.ctx = in;
+	spool_bytes_gauge.ctx = in;
+	metrics_register(&spool_depth_gauge);
+	metrics_register(&spool_bytes_gauge);
+}
+
+void ingest_count_push(const char *outcome)
+{
+	for (size_t i = 0; i < sizeof(pushes) / sizeof(pushes[0]); i++) {
+		const char *l = pushes[i].labels + strlen("outcome=\"");
+
+		if (strncmp(l, outcome, strlen(outcome)) == 0 && l[strlen(outcome)] == '"') {
+			metrics_inc(&pushes[i]);
+			return;
+		}
+	}
+}
+
+void ingest_observe_push(double seconds)
+{
+	metrics_observe(&push_seconds, seconds);
+}
+
+void ingest_count_dead_letter(void)
+{
+	metrics_inc(&dead_letters);
+}

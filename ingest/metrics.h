@@ -1,0 +1,14 @@
+/* The counters ingestd keeps (registered by ingest_metrics_register). */
+#ifndef RINGLOG_INGEST_METRICS_H
+#define RINGLOG_INGEST_METRICS_H
+
+#include "ringlog/metrics.h"
+#include "ringlog/push.h"
+
+/* Counts one push by its outcome (stored, duplicate, rejected, spooled, ...). */
+void ingest_count_push(const char *outcome);
+/* Records the time a durable push took. */
+void ingest_observe_push(double seconds);
+void ingest_count_dead_letter(void);
+
+#endif

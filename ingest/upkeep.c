@@ -1,0 +1,52 @@
+/* What the main thread does between signals: keep the source cache fresh and
+ * drain the spool into the database once it answers again. */
+#include "ingest.h"
+#include "metrics.h"
+
+int ingest_reload_sources(struct ingest *in, struct db *db, struct errbuf *e)
+{
+	struct source_set *set = source_set_load(db, e);
+
+	if (!set)
+		return -1;
+	source_cache_put(in->sources, set);
+	return 0;
+}
+
+struct drain_ctx {
+	struct ingest *in;
+	struct db *db;
+	struct source_set *sources;
+};
+
+static int drain_one(void *ctx, const struct push *p)
+{
+	struct drain_ctx *d = ctx;
+	struct push_result r;
+
+	if (d->in->stopping)
+		return -1;
+	push_process(d->db, source_set_find(d->sources, p->source), p, 0, &r);
+	if (r.db_down)
+		return -1;
+	if (r.dead_letter)
+		ingest_count_dead_letter();
+	log_msg(push_is_success(r.outcome) ? LOG_INFO : LOG_WARNING,
+		"spooled push drained: request id=%s source=%s call_id=%s outcome=%s%s%s",
+		p->request_id ? p->request_id : "-", p->source, r.call_id[0] ? r.call_id : "-",
+		push_is_success(r.outcome) ? push_outcome_name(r.outcome) : r.error,
+		push_is_success(r.outcome) ? "" : ": ", push_is_success(r.outcome) ? "" : r.message);
+	return 0;
+}
+
+size_t ingest_drain_spool(struct ingest *in, struct db *db)
+{
+	struct drain_ctx d = { in, db, source_cache_get(in->sources) };
+	size_t n = spool_drain(in->spool, drain_one, &d);
+
+	source_set_unref(d.sources);
+	if (n)
+		log_msg(LOG_NOTICE, "spool: %zu pushes drained into the database, %zu waiting", n,
+			spool_depth(in->spool));
+	return n;
+}

@@ -1,0 +1,234 @@
+#include "ringlog/db.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ringlog/xalloc.h"
+
+#ifndef RINGLOG_SCHEMA_VERSION
+#error "RINGLOG_SCHEMA_VERSION must come from the Makefile (the newest file in sql/)"
+#endif
+
+#define DB_RETRY_NS 1000000000LL /* one connection attempt a second while down */
+
+struct db {
+	char *conninfo;
+	char *application_name;
+	PGconn *conn;
+	bool down;
+	long long next_attempt_ns;
+	const struct db_stmt **prepared; /* statements prepared on this connection */
+	int nprepared, capprepared;
+	char sqlstate[6];
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct db *db_new(const char *conninfo, const char *application_name)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+
+	db->conninfo = xstrdup(conninfo ? conninfo : "");
+	db->application_name = xstrdup(application_name ? application_name : "ringlog");
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->prepared);
+	free(db->conninfo);
+	free(db->application_name);
+	free(db);
+}
+
+static void drop_connection(struct db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->nprepared = 0;
+}
+
+static int mark_down(struct db *db, struct errbuf *e, const char *what)
+{
+	const char *why = db->conn ? PQerrorMessage(db->conn) : "no connection";
+
+	err_set(e, "database unavailable (%s): %s", what, why);
+	db->down = true;
+	drop_connection(db);
+	db->next_attempt_ns = now_ns() + DB_RETRY_NS;
+	return -1;
+}
+
+int db_connect(struct db *db, struct errbuf *e)
+{
+	static const char *const keys[] = { "dbname", "fallback_application_name",
+					     "connect_timeout", NULL };
+	const char *values[] = { db->conninfo, db->application_name, "5", NULL };
+
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	drop_connection(db);
+	if (db->down && now_ns() < db->next_attempt_ns)
+		return err_set(e, "database unavailable (retrying shortly)");
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return mark_down(db, e, "connect");
+	db->down = false;
+	return 0;
+}
+
+PGconn *db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+bool db_is_down(const struct db *db)
+{
+	return db->down;
+}
+
+const char *db_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}
+
+/* Classifies a failed result: the server gone, or the statement refused. */
+static PGresult *failed(struct db *db, PGresult *res, const char *what, struct errbuf *e)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (!res || PQstatus(db->conn) != CONNECTION_OK ||
+	    (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0))) {
+		PQclear(res);
+		mark_down(db, e, what);
+		return NULL;
+	}
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+	err_set(e, "%s: %s", what, PQresultErrorMessage(res));
+	PQclear(res);
+	return NULL;
+}
+
+static int ensure_prepared(struct db *db, const struct db_stmt *st, struct errbuf *e)
+{
+	PGresult *res;
+
+	for (int i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == st)
+			return 0;
+	res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return failed(db, res, st->name, e), -1;
+	PQclear(res);
+	if (db->nprepared == db->capprepared) {
+		db->capprepared = db->capprepared ? 2 * db->capprepared : 16;
+		db->prepared = xrealloc(db->prepared, (size_t)db->capprepared * sizeof(*db->prepared));
+	}
+	db->prepared[db->nprepared++] = st;
+	return 0;
+}
+
+PGresult *db_exec_bin(struct db *db, const struct db_stmt *st, const char *const *params,
+		      const int *lengths, const int *formats, struct errbuf *e)
+{
+	PGresult *res;
+	ExecStatusType s;
+
+	db->sqlstate[0] = '\0';
+	if (db_connect(db, e) < 0 || ensure_prepared(db, st, e) < 0)
+		return NULL;
+	res = PQexecPrepared(db->conn, st->name, st->nparams, params, lengths, formats, 0);
+	s = PQresultStatus(res);
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+		return res;
+	return failed(db, res, st->name, e);
+}
+
+PGresult *db_exec(struct db *db, const struct db_stmt *st, const char *const *params,
+		  struct errbuf *e)
+{
+	return db_exec_bin(db, st, params, NULL, NULL, e);
+}
+
+int db_command(struct db *db, const char *sql, struct errbuf *e)
+{
+	PGresult *res;
+
+	db->sqlstate[0] = '\0';
+	if (db_connect(db, e) < 0)
+		return -1;
+	res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	failed(db, res, sql, e);
+	return -1;
+}
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_db(void *p)
+{
+	db_free(p);
+}
+
+static void make_thread_key(void)
+{
+	if (pthread_key_create(&thread_key, free_thread_db) != 0)
+		abort();
+}
+
+struct db *db_for_thread(const char *conninfo, const char *application_name)
+{
+	struct db *db;
+
+	pthread_once(&thread_key_once, make_thread_key);
+	db = pthread_getspecific(thread_key);
+	if (!db) {
+		db = db_new(conninfo, application_name);
+		pthread_setspecific(thread_key, db);
+	}
+	return db;
+}
+
+int db_schema_version_expected(void)
+{
+	return RINGLOG_SCHEMA_VERSION;
+}
+
+int db_check_schema(struct db *db, struct errbuf *e)
+{
+	static const struct db_stmt q = {
+		"db_schema_version",
+		"SELECT coalesce(max(version), 0) FROM schema_migrations", 0
+	};
+	PGresult *res = db_exec(db, &q, NULL, e);
+	int have;
+
+	if (!res) {
+		if (strcmp(db_sqlstate(db), "42P01") == 0)
+			return err_set(e, "the database has no ringlog schema: run `ringlog migrate`");
+		return -1;
+	}
+	have = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (have < RINGLOG_SCHEMA_VERSION)
+		return err_set(e, "the database schema is at version %d, this build needs %d: "
+			       "run `ringlog migrate`", have, RINGLOG_SCHEMA_VERSION);
+	return 0;
+}

@@ -43,6 +43,7 @@ BINS      := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.SECONDARY:
 .PHONY: all test unit integration run bench install uninstall clean format fuzz deps
 all: $(BINS)
 

@@ -180,6 +180,11 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 	int64_t t0 = http_monotonic_ns();
 
 	req->log_source = xstrndup(name, strnlen(name, 64));
+	if (!src && ingest_reload_on_miss(in, db_for_thread(in->cfg->database_url, "ringlog-ingestd"))) {
+		source_set_unref(set);
+		set = source_cache_get(in->sources);
+		src = source_set_find(set, name);
+	}
 	if (!src) {
 		ingest_count_push("unknown_source");
 		rc = http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);

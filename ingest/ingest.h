@@ -34,6 +34,7 @@ struct ingest {
 	struct source_cache *sources;
 	struct spool *spool;
 	atomic_bool stopping;
+	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */
 };
 
 /* The route table of the daemon (ends with a NULL handler). */
@@ -44,6 +45,10 @@ void ingest_metrics_register(struct ingest *in);
 
 /* Reloads the sources into the cache. Returns 0 or -1 with E. */
 int ingest_reload_sources(struct ingest *in, struct db *db, struct errbuf *e) RL_MUST_CHECK;
+/* A push named a source the cache does not know: perhaps it was just added.
+ * Reloads the cache, at most once a second whatever the traffic. Returns
+ * true when it reloaded. */
+bool ingest_reload_on_miss(struct ingest *in, struct db *db);
 /* Drains the spool into the database (main thread). Returns pushes drained. */
 size_t ingest_drain_spool(struct ingest *in, struct db *db);
 

@@ -13,6 +13,17 @@ int ingest_reload_sources(struct ingest *in, struct db *db, struct errbuf *e)
 	return 0;
 }
 
+bool ingest_reload_on_miss(struct ingest *in, struct db *db)
+{
+	long long now = http_monotonic_ns(), last = in->last_miss_reload_ns;
+	struct errbuf e;
+
+	if (now - last < 1000000000LL ||
+	    !atomic_compare_exchange_strong(&in->last_miss_reload_ns, &last, now))
+		return false;
+	return ingest_reload_sources(in, db, &e) == 0;
+}
+
 struct drain_ctx {
 	struct ingest *in;
 	struct db *db;

@@ -319,25 +319,35 @@ void conf_print(const struct conf_key *keys, size_t nkeys, const void *cfg)
 	}
 }
 
+static void flag_name(const struct conf_key *k, bool own, struct buf *out)
+{
+	buf_reset(out);
+	buf_addf(out, "--%s%s%s", own ? "" : k->section, own ? "" : "-", k->name);
+	for (size_t i = 0; i < out->len; i++)
+		if (out->data[i] == '_')
+			out->data[i] = '-';
+}
+
 void conf_usage(const char *program, const char *summary, const struct conf_key *keys,
 		size_t nkeys, const char *own_section)
 {
-	struct buf env = BUF_INIT;
+	struct buf env = BUF_INIT, flag = BUF_INIT;
 
 	printf("usage: %s [--config FILE] [--check-config] [--KEY VALUE ...]\n\n%s\n\n", program,
 	       summary);
 	printf("  -c, --config FILE   configuration file (also $RINGLOG_CONFIG)\n"
 	       "  --check-config      validate the configuration, print it, and exit\n"
 	       "  -h, --help          this help\n\n"
-	       "Every key can be set in the file, in the environment, or as a flag:\n\n");
+	       "Every key can be set in the file ([section] key = value), in the environment,\n"
+	       "or as a flag; later ones win:\n\n");
 	for (size_t i = 0; i < nkeys; i++) {
 		const struct conf_key *k = &keys[i];
-		bool own = strcmp(k->section, own_section) == 0;
 
 		env_name(k, &env);
-		printf("  --%s%s%s  [%s] %s = %s\n      %s (env %s)\n", own ? "" : k->section,
-		       own ? "" : "-", k->name, k->section, k->name, k->def ? k->def : "",
-		       k->help, env.data);
+		flag_name(k, strcmp(k->section, own_section) == 0, &flag);
+		printf("  %-22s %s (default: %s)\n  %-22s [%s] %s, $%s\n", flag.data, k->help,
+		       k->def && *k->def ? k->def : "none", "", k->section, k->name, env.data);
 	}
 	buf_release(&env);
+	buf_release(&flag);
 }

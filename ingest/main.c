@@ -1,31 +1,23 @@
 /* ringlog-ingestd: receives end-of-call pushes from PBXs. main() only wires
  * things together: config, signals, start, wait, shutdown. */
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "ingest.h"
+#include "ringlog/daemon.h"
 #include "ringlog/db.h"
 
 static const char summary[] =
 	"Receives end-of-call pushes (JSON, form or query string) from cloud PBXs and\n"
 	"stores them in PostgreSQL; spools them to disk while PostgreSQL is away.";
 
-static int parse_level(const char *s)
-{
-	static const struct { const char *name; int level; } levels[] = {
-		{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
-		{ "warning", LOG_WARNING }, { "err", LOG_ERR }, { "error", LOG_ERR },
-	};
-
-	for (size_t i = 0; i < RL_ARRAY_LEN(levels); i++)
-		if (strcmp(s, levels[i].name) == 0)
-			return levels[i].level;
-	return -1;
-}
+/* The main thread's own connection and timers, for the hooks below. */
+struct upkeep {
+	struct ingest *in;
+	struct db *db;
+	time_t next_refresh;
+};
 
 static int load_config(struct ingest_config *cfg, int argc, char **argv, struct conf_cli *cli)
 {
@@ -36,7 +28,7 @@ static int load_config(struct ingest_config *cfg, int argc, char **argv, struct 
 		fprintf(stderr, "ringlog-ingestd: %s\n", e.msg);
 		return -1;
 	}
-	if (parse_level(cfg->log_level) < 0) {
+	if (daemon_log_level(cfg->log_level) < 0) {
 		fprintf(stderr, "ringlog-ingestd: log_level \"%s\" is not one of debug, info, notice, warning, err\n",
 			cfg->log_level);
 		return -1;
@@ -81,101 +73,84 @@ static struct http_server *start_http(struct ingest *in, const struct ingest_con
 	return srv;
 }
 
-/* Waits for signals; between them keeps sources fresh and drains the spool. */
-static void serve(struct ingest *in, struct db *db, const struct ingest_config *cfg)
+static void reload(void *ctx)
 {
-	sigset_t set;
-	time_t next_refresh = time(NULL) + cfg->source_refresh_s;
-	uint64_t watchdog_us = 0;
+	struct upkeep *u = ctx;
+	struct errbuf e;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sd_watchdog_enabled(0, &watchdog_us);
-	for (;;) {
-		bool draining = spool_depth(in->spool) > 0;
-		struct timespec tick = { 0, draining ? 50000000L : 0 };
-		struct errbuf e;
-		int sig;
+	if (ingest_reload_sources(u->in, u->db, &e) < 0)
+		log_msg(LOG_WARNING, "sources not reloaded: %s", e.msg);
+	else
+		log_msg(LOG_NOTICE, "reloaded %zu sources", source_cache_count(u->in->sources));
+	u->next_refresh = time(NULL) + u->in->cfg->source_refresh_s;
+}
 
-		if (!draining)
-			tick.tv_sec = 1;
-		sig = sigtimedwait(&set, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT)
-			return;
-		if (sig == SIGHUP || time(NULL) >= next_refresh) {
-			if (ingest_reload_sources(in, db, &e) < 0 && sig == SIGHUP)
-				log_msg(LOG_WARNING, "sources not reloaded: %s", e.msg);
-			else if (sig == SIGHUP)
-				log_msg(LOG_NOTICE, "reloaded %zu sources", source_cache_count(in->sources));
-			next_refresh = time(NULL) + cfg->source_refresh_s;
-		}
-		if (draining)
-			ingest_drain_spool(in, db);
-		if (watchdog_us)
-			sd_notify(0, "WATCHDOG=1");
+/* Keeps the sources fresh; drains the spool quickly while it holds pushes. */
+static int tick(void *ctx)
+{
+	struct upkeep *u = ctx;
+	struct errbuf e;
+
+	if (time(NULL) >= u->next_refresh) {
+		if (ingest_reload_sources(u->in, u->db, &e) < 0)
+			log_msg(LOG_DEBUG, "sources not reloaded: %s", e.msg);
+		u->next_refresh = time(NULL) + u->in->cfg->source_refresh_s;
 	}
+	if (spool_depth(u->in->spool) == 0)
+		return 1000;
+	ingest_drain_spool(u->in, u->db);
+	return 50;
 }
 
 int main(int argc, char **argv)
 {
 	struct ingest_config cfg = { 0 };
 	struct ingest in = { .cfg = &cfg };
+	struct upkeep up = { .in = &in };
+	struct daemon_hooks hooks = { &up, tick, reload };
 	struct http_server *srv = NULL;
 	struct conf_cli cli;
 	struct errbuf e;
-	struct db *db = NULL;
-	sigset_t block;
+	char details[64];
 	int rc = 1;
 
 	if (load_config(&cfg, argc, argv, &cli) < 0)
 		goto out;
-	if (cli.help) {
-		conf_usage("ringlog-ingestd", summary, ingest_conf_keys, ingest_conf_nkeys, "ingest");
+	if (cli.help || cli.check_config) {
+		if (cli.help)
+			conf_usage("ringlog-ingestd", summary, ingest_conf_keys, ingest_conf_nkeys, "ingest");
+		else
+			conf_print(ingest_conf_keys, ingest_conf_nkeys, &cfg);
 		rc = 0;
 		goto out;
 	}
-	if (cli.check_config) {
-		conf_print(ingest_conf_keys, ingest_conf_nkeys, &cfg);
-		rc = 0;
-		goto out;
-	}
-	log_init("ringlog-ingestd", parse_level(cfg.log_level));
-	/* Signals are taken by sigtimedwait() in the main thread only. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &block, NULL);
-
+	log_init("ringlog-ingestd", daemon_log_level(cfg.log_level));
+	daemon_block_signals();
 	in.sources = source_cache_new();
 	in.spool = spool_open(cfg.spool_dir, cfg.spool_max, &e);
 	if (!in.spool) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
-	db = db_new(cfg.database_url, "ringlog-ingestd");
-	if (prepare_database(&in, db) < 0)
+	up.db = db_new(cfg.database_url, "ringlog-ingestd");
+	up.next_refresh = time(NULL) + cfg.source_refresh_s;
+	if (prepare_database(&in, up.db) < 0)
 		goto out;
 	ingest_metrics_register(&in);
 	srv = start_http(&in, &cfg);
 	if (!srv)
 		goto out;
-	log_msg(LOG_NOTICE, "listening on %.*s:%u (%zu sources, %zu pushes spooled)",
-		(int)(strrchr(cfg.listen, ':') - cfg.listen), cfg.listen, http_server_port(srv), source_cache_count(in.sources),
-		spool_depth(in.spool));
-	sd_notify(0, "READY=1");
-	serve(&in, db, &cfg);
-	sd_notify(0, "STOPPING=1");
+	snprintf(details, sizeof(details), "(%zu sources, %zu pushes spooled)",
+		 source_cache_count(in.sources), spool_depth(in.spool));
+	daemon_ready(cfg.listen, srv, details);
+	daemon_wait(&hooks);
 	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));
 	in.stopping = true;
 	http_server_stop(srv, (int)cfg.shutdown_grace_s * 1000);
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
-	db_free(db);
+	db_free(up.db);
 	spool_close(in.spool);
 	source_cache_free(in.sources);
 	conf_release(ingest_conf_keys, ingest_conf_nkeys, &cfg);

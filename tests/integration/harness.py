@@ -25,7 +25,7 @@ WORK = os.environ["RINGLOG_TEST_WORK"]
 DB = os.environ["RINGLOG_TEST_DB"]
 PG_DIR = os.environ["RINGLOG_TEST_PG"]
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
-PAYLOADS = os.path.abspath(os.path.join(ROOT, "..", "shared", "payloads"))
+VENDORS = os.path.join(FIXTURES, "vendors")  # copies of ../shared/payloads (see its README)
 
 
 # ---- the database -----------------------------------------------------------
@@ -160,6 +160,22 @@ def ingestd(name="ingestd", *flags, **kw):
     """A started ringlog-ingestd with its own spool directory."""
     spool = os.path.join(WORK, name, "spool")
     return Daemon("ringlog-ingestd", name, "--spool-dir", spool, *flags, **kw).start()
+
+
+def fetcherd(name="fetcherd", *flags, **kw):
+    """A started ringlog-fetcherd with its own signing key."""
+    d = os.path.join(WORK, name)
+    os.makedirs(d, exist_ok=True)
+    key = os.path.join(d, "signing.key")
+    if not os.path.exists(key):
+        with open(key, "wb") as f:
+            f.write(base64.b64encode(os.urandom(32)) + b"\n")
+    return Daemon("ringlog-fetcherd", name, "--signing-key-file", key, *flags, **kw).start()
+
+
+def new_token(name="crm"):
+    """A fresh API token, through the CLI as an operator makes one."""
+    return ringlog("token", "add", name).stdout.splitlines()[1]
 
 
 # ---- HTTP -------------------------------------------------------------------

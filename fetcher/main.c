@@ -1,0 +1,147 @@
+/* ringlog-fetcherd: serves the CRM and its users' browsers. main() only
+ * wires things together: config, signals, start, wait, shutdown. */
+#include <stdio.h>
+#include <time.h>
+
+#include "fetcher.h"
+#include "ringlog/daemon.h"
+#include "ringlog/db.h"
+
+static const char summary[] =
+	"Serves the CRM: call logs, recordings (fetched from the PBX on first play),\n"
+	"CSV exports and click-to-call.";
+
+struct upkeep {
+	struct fetcher *f;
+	struct db *db;
+	time_t next_refresh;
+};
+
+static int load_config(struct fetcher_config *cfg, int argc, char **argv, struct conf_cli *cli)
+{
+	struct errbuf e;
+
+	if (conf_load(fetcher_conf_keys, fetcher_conf_nkeys, "fetcher", "/etc/ringlog/ringlog.conf",
+		      cfg, argc, argv, cli, &e) < 0) {
+		fprintf(stderr, "ringlog-fetcherd: %s\n", e.msg);
+		return -1;
+	}
+	if (daemon_log_level(cfg->log_level) < 0) {
+		fprintf(stderr, "ringlog-fetcherd: log_level \"%s\" is not one of debug, info, notice, warning, err\n",
+			cfg->log_level);
+		return -1;
+	}
+	return 0;
+}
+
+static int reload_sources(struct upkeep *u, struct errbuf *e)
+{
+	struct source_set *set = source_set_load(u->db, e);
+
+	if (!set)
+		return -1;
+	source_cache_put(u->f->sources, set);
+	u->next_refresh = time(NULL) + u->f->cfg->source_refresh_s;
+	return 0;
+}
+
+static int prepare(struct upkeep *u)
+{
+	struct errbuf e;
+
+	if (sign_key_load(&u->f->sign_key, u->f->cfg->signing_key_file, &e) < 0 ||
+	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void reload(void *ctx)
+{
+	struct upkeep *u = ctx;
+	struct errbuf e;
+
+	if (reload_sources(u, &e) < 0)
+		log_msg(LOG_WARNING, "sources not reloaded: %s", e.msg);
+	else
+		log_msg(LOG_NOTICE, "reloaded %zu sources", source_cache_count(u->f->sources));
+}
+
+static int tick(void *ctx)
+{
+	struct upkeep *u = ctx;
+	struct errbuf e;
+
+	if (time(NULL) >= u->next_refresh && reload_sources(u, &e) < 0) {
+		log_msg(LOG_DEBUG, "sources not reloaded: %s", e.msg);
+		u->next_refresh = time(NULL) + u->f->cfg->source_refresh_s;
+	}
+	return 1000;
+}
+
+static struct http_server *start_http(struct fetcher *f, const struct fetcher_config *cfg)
+{
+	struct http_options o = {
+		.program = "ringlog-fetcherd",
+		.listen = cfg->listen,
+		.threads = (int)cfg->threads,
+		.max_body = cfg->max_body,
+		.timeout_s = (int)cfg->timeout_s,
+		.max_connections = (int)cfg->max_connections,
+		.db_conninfo = cfg->database_url,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+		.routes = fetcher_routes,
+		.app = f,
+	};
+	struct errbuf e;
+	struct http_server *srv = http_server_start(&o, &e);
+
+	if (!srv)
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+	return srv;
+}
+
+int main(int argc, char **argv)
+{
+	struct fetcher_config cfg = { 0 };
+	struct fetcher f = { .cfg = &cfg };
+	struct upkeep up = { .f = &f };
+	struct daemon_hooks hooks = { &up, tick, reload };
+	struct http_server *srv = NULL;
+	struct conf_cli cli;
+	int rc = 1;
+
+	if (load_config(&cfg, argc, argv, &cli) < 0)
+		goto out;
+	if (cli.help || cli.check_config) {
+		if (cli.help)
+			conf_usage("ringlog-fetcherd", summary, fetcher_conf_keys, fetcher_conf_nkeys, "fetcher");
+		else
+			conf_print(fetcher_conf_keys, fetcher_conf_nkeys, &cfg);
+		rc = 0;
+		goto out;
+	}
+	log_init("ringlog-fetcherd", daemon_log_level(cfg.log_level));
+	daemon_block_signals();
+	f.sources = source_cache_new();
+	up.db = db_new(cfg.database_url, "ringlog-fetcherd");
+	if (prepare(&up) < 0)
+		goto out;
+	srv = start_http(&f, &cfg);
+	if (!srv)
+		goto out;
+	daemon_ready(cfg.listen, srv, NULL);
+	daemon_wait(&hooks);
+	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));
+	http_server_stop(srv, (int)cfg.shutdown_grace_s * 1000);
+	log_msg(LOG_NOTICE, "stopped");
+	rc = 0;
+out:
+	db_free(up.db);
+	source_cache_free(f.sources);
+	sign_key_release(&f.sign_key);
+	conf_release(fetcher_conf_keys, fetcher_conf_nkeys, &cfg);
+	return rc;
+}

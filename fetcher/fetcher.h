@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "ringlog/buf.h"
 #include "ringlog/conf.h"
 #include "ringlog/http.h"
 #include "ringlog/sign.h"
@@ -46,5 +47,12 @@ struct db *fetcher_db(struct fetcher *f);
  * token, with WWW-Authenticate) or 403 (revoked), or 503, and *RC holds
  * what the handler must return. */
 bool fetcher_authorized(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
+
+/* The signed URL a browser plays recording ID with, valid for
+ * play_url_ttl seconds from NOW: "{public_url}/v1/recordings/{id}?expires=
+ * {unix}&sig={hex}". Appended to OUT. The recordings endpoint checks it with
+ * sign_check(key, FETCHER_SIGN_RECORDING, id, expires, sig, now). */
+#define FETCHER_SIGN_RECORDING "recording"
+void fetcher_play_url(const struct fetcher *f, long long id, long long now, struct buf *out);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "ingest.h"
 #include "metrics.h"
+#include "writer.h"
 #include "ringlog/auth.h"
 #include "ringlog/buf.h"
 #include "ringlog/form.h"
@@ -133,6 +134,21 @@ static enum MHD_Result spool_and_answer(struct ingest *in, struct http_request *
 	return answer_success(req, r, "spooled");
 }
 
+/* Decodes and maps on this thread, stores through the writers, and files a
+ * refusal as a dead letter. R says what happened. */
+static void process(struct ingest *in, const struct source *src, const struct push *p,
+		    struct push_result *r)
+{
+	struct push_ready *ready = push_prepare(src, p, r);
+
+	if (ready) {
+		writers_store(in->writers, ready, r);
+		push_ready_free(ready);
+	}
+	if (!push_is_success(r->outcome) && !r->db_down)
+		push_file_dead_letter(db_for_thread(in->cfg->database_url, "ringlog-ingestd"), p, r);
+}
+
 static enum MHD_Result run_push(struct ingest *in, struct http_request *req, const struct source *src,
 				const struct push *p)
 {
@@ -141,13 +157,10 @@ static enum MHD_Result run_push(struct ingest *in, struct http_request *req, con
 	/* While older pushes wait in the spool, new ones queue behind them so
 	 * the database sees every call's pushes in order. */
 	if (spool_depth(in->spool) > 0) {
-		if (push_check(src, p, &r) == 0)
-			r.outcome = PUSH_STORED;
+		push_ready_free(push_prepare(src, p, &r));
 		r.db_down = true;
 	} else {
-		struct db *db = db_for_thread(in->cfg->database_url, "ringlog-ingestd");
-
-		push_process(db, src, p, 0, &r);
+		process(in, src, p, &r);
 	}
 	if (r.call_id[0])
 		req->log_call_id = xstrdup(r.call_id);

@@ -15,6 +15,8 @@ struct ingest_config {
 	char *database_url;
 	char *listen;
 	long long threads;
+	long long writers;
+	long long batch_max;
 	long long max_body;
 	long long timeout_s;
 	long long max_connections;
@@ -33,6 +35,7 @@ struct ingest {
 	const struct ingest_config *cfg;
 	struct source_cache *sources;
 	struct spool *spool;
+	struct writers *writers;
 	atomic_bool stopping;
 	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */
 };

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "ingest.h"
+#include "writer.h"
 #include "ringlog/daemon.h"
 #include "ringlog/db.h"
 
@@ -136,6 +137,11 @@ int main(int argc, char **argv)
 	up.next_refresh = time(NULL) + cfg.source_refresh_s;
 	if (prepare_database(&in, up.db) < 0)
 		goto out;
+	in.writers = writers_start(cfg.database_url, (int)cfg.writers, (size_t)cfg.batch_max, &e);
+	if (!in.writers) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	ingest_metrics_register(&in);
 	srv = start_http(&in, &cfg);
 	if (!srv)
@@ -150,6 +156,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
+	writers_stop(in.writers);
 	db_free(up.db);
 	spool_close(in.spool);
 	source_cache_free(in.sources);

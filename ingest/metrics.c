@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "writer.h"
 
 #define PUSH_COUNTER(outcome)                                                           \
 	METRIC_COUNTER_INIT("ringlog_pushes_total", "outcome=\"" outcome "\"",           \
@@ -42,8 +43,28 @@ static struct metric spool_depth_gauge = METRIC_GAUGE_INIT(
 static struct metric spool_bytes_gauge = METRIC_GAUGE_INIT(
 	"ringlog_spool_bytes", NULL, "Bytes of pushes waiting in the spool.", read_spool_bytes);
 
+static double read_batches(void *ctx)
+{
+	return (double)writers_batches(((struct ingest *)ctx)->writers);
+}
+
+static double read_batched(void *ctx)
+{
+	return (double)writers_pushes(((struct ingest *)ctx)->writers);
+}
+
+static struct metric batches = METRIC_COUNTER_READ_INIT(
+	"ringlog_db_transactions_total", NULL, "Transactions the writers committed or tried.", read_batches);
+static struct metric batched = METRIC_COUNTER_READ_INIT(
+	"ringlog_db_pushes_total", NULL, "Pushes the writers stored (divide by transactions for the batch size).",
+	read_batched);
+
 void ingest_metrics_register(struct ingest *in)
 {
+	batches.ctx = in;
+	batched.ctx = in;
+	metrics_register(&batches);
+	metrics_register(&batched);
 	for (size_t i = 0; i < sizeof(pushes) / sizeof(pushes[0]); i++)
 		metrics_register(&pushes[i]);
 	metrics_register(&push_seconds);

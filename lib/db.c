@@ -163,6 +163,86 @@ PGresult *db_exec(struct db *db, const struct db_stmt *st, const char *const *pa
 	return db_exec_bin(db, st, params, NULL, NULL, e);
 }
 
+/* Reads the results of one pipelined query: its result, then NULL. */
+static PGresult *next_result(PGconn *c)
+{
+	PGresult *res = PQgetResult(c), *extra;
+
+	while (res && (extra = PQgetResult(c)))
+		PQclear(extra);
+	return res;
+}
+
+/* Sends BEGIN, the N statements and COMMIT, then a sync point. */
+static int send_batch(struct db *db, const struct db_stmt *st, const char *const *const *params,
+		      size_t n)
+{
+	PGconn *c = db->conn;
+
+	if (!PQenterPipelineMode(c) || !PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!PQsendQueryPrepared(c, st->name, st->nparams, params[i], NULL, NULL, 0))
+			return -1;
+	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c))
+		return -1;
+	return 0;
+}
+
+int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *const *params,
+		  size_t n, PGresult **results, struct errbuf *e)
+{
+	PGresult *res = NULL, *failure = NULL;
+	size_t got = 0;
+	bool ok = true;
+
+	db->sqlstate[0] = '\0';
+	if (db_connect(db, e) < 0 || ensure_prepared(db, st, e) < 0)
+		return -1;
+	if (send_batch(db, st, params, n) < 0)
+		return mark_down(db, e, st->name);
+	/* BEGIN, N statements, COMMIT, then the sync point. */
+	for (size_t q = 0; q < n + 2; q++) {
+		ExecStatusType s;
+
+		res = next_result(db->conn);
+		if (!res)
+			break;
+		s = PQresultStatus(res);
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			ok = false;
+			if (!failure && s != PGRES_PIPELINE_ABORTED)
+				failure = res;
+			else
+				PQclear(res);
+			continue;
+		}
+		if (q >= 1 && q <= n && ok)
+			results[got++] = res;
+		else
+			PQclear(res);
+	}
+	res = res ? PQgetResult(db->conn) : NULL; /* the sync point */
+	if (!res || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		PQclear(res);
+		PQclear(failure);
+		while (got)
+			PQclear(results[--got]);
+		return mark_down(db, e, st->name);
+	}
+	PQclear(res);
+	PQexitPipelineMode(db->conn);
+	if (ok && got == n)
+		return 0;
+	while (got)
+		PQclear(results[--got]);
+	if (failure) {
+		failed(db, failure, st->name, e);
+		return -1;
+	}
+	return err_set(e, "%s: the batch was aborted", st->name);
+}
+
 int db_command(struct db *db, const char *sql, struct errbuf *e)
 {
 	PGresult *res;

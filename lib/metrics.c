@@ -85,7 +85,10 @@ void metrics_render(struct buf *out)
 		switch (m->kind) {
 		case METRIC_COUNTER:
 			series(out, m->name, "", m->labels, NULL);
-			buf_addf(out, "%llu\n", (unsigned long long)m->count);
+			if (m->read)
+				buf_addf(out, "%.0f\n", m->read(m->ctx));
+			else
+				buf_addf(out, "%llu\n", (unsigned long long)m->count);
 			break;
 		case METRIC_GAUGE:
 			series(out, m->name, "", m->labels, NULL);

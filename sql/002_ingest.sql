@@ -12,14 +12,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     END
 $$;
 
--- The open lead of the other party of a call, if there is one.
-CREATE FUNCTION ringlog_open_lead(phone_e164 text) RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT id FROM leads
-     WHERE phone = phone_e164 AND status = 'open'
-     ORDER BY id LIMIT 1
-$$;
-
 -- Stores one push. Outcome: 'stored' (new call), 'updated' (new content for
 -- a known call; the old payload becomes a revision), 'duplicate' (same
 -- content again: nothing changes), or 'ignored' (a "call in progress" push
@@ -40,8 +32,12 @@ DECLARE
     v_ended    timestamptz := ringlog_time(p_ended_at, p_time_zone);
     v_old      calls%ROWTYPE;
 BEGIN
-    lead_id := ringlog_open_lead(CASE p_direction WHEN 'in' THEN p_caller_e164
-                                                  WHEN 'out' THEN p_callee_e164 END);
+    -- The open lead of the other party, if there is one (the oldest).
+    SELECT l.id INTO lead_id FROM leads l
+     WHERE l.phone = CASE p_direction WHEN 'in' THEN p_caller_e164
+                                      WHEN 'out' THEN p_callee_e164 END
+       AND l.status = 'open'
+     ORDER BY l.id LIMIT 1;
 
     INSERT INTO calls AS c (source_id, pbx_call_id, direction, disposition,
                             caller, caller_e164, caller_name, callee, callee_e164, did,

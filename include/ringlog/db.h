@@ -40,6 +40,14 @@ PGresult *db_exec(struct db *db, const struct db_stmt *st, const char *const *pa
 /* As db_exec, with explicit lengths and formats (1 = binary) per parameter. */
 PGresult *db_exec_bin(struct db *db, const struct db_stmt *st, const char *const *params,
 		      const int *lengths, const int *formats, struct errbuf *e) RL_MUST_CHECK;
+/* Runs ST once per parameter set PARAMS[0..N-1] inside one transaction,
+ * pipelined: one round trip and one commit for all. On success fills
+ * RESULTS[0..N-1] (the caller PQclears each) and returns 0. Returns -1 with E
+ * filled when the batch failed as a whole: nothing was committed and no
+ * result is set (db_is_down() tells a lost server; otherwise one statement
+ * failed and running them one by one finds which). */
+int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *const *params,
+		  size_t n, PGresult **results, struct errbuf *e) RL_MUST_CHECK;
 /* Runs SQL without parameters (BEGIN, COMMIT, ...). Returns 0 or -1. */
 int db_command(struct db *db, const char *sql, struct errbuf *e) RL_MUST_CHECK;
 /* SQLSTATE of the last statement error, "" when none. */

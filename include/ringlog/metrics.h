@@ -20,7 +20,7 @@ struct metric {
 	const char *labels; /* outcome="stored", or NULL */
 	const char *help;
 	atomic_ullong count; /* counter value; histogram observation count */
-	/* gauge: read at scrape time */
+	/* gauge (and a counter kept elsewhere): read at scrape time */
 	double (*read)(void *ctx);
 	void *ctx;
 	/* histogram: upper bounds in seconds, ascending, and cumulative counts */
@@ -32,6 +32,8 @@ struct metric {
 
 #define METRIC_COUNTER_INIT(n, l, h) { .kind = METRIC_COUNTER, .name = (n), .labels = (l), .help = (h) }
 #define METRIC_GAUGE_INIT(n, l, h, fn) { .kind = METRIC_GAUGE, .name = (n), .labels = (l), .help = (h), .read = (fn) }
+/* A counter whose value lives elsewhere and is read at scrape time. */
+#define METRIC_COUNTER_READ_INIT(n, l, h, fn) { .kind = METRIC_COUNTER, .name = (n), .labels = (l), .help = (h), .read = (fn) }
 #define METRIC_HISTOGRAM_INIT(n, l, h, b)                                                        \
 	{ .kind = METRIC_HISTOGRAM, .name = (n), .labels = (l), .help = (h), .bounds = (b),       \
 	  .nbounds = sizeof(b) / sizeof((b)[0]) }

@@ -56,19 +56,34 @@ enum push_flags {
 	PUSH_NO_DEAD_LETTER = 1, /* a replay: report a rejection, do not file it again */
 };
 
-/* Runs P through the pipeline for source SRC (NULL: the source is unknown,
- * which is a rejection). Fills R; never fails otherwise. */
+/* Runs P through the whole pipeline for source SRC (NULL: the source is
+ * unknown, which is a rejection): prepare, store, or file a dead letter.
+ * Fills R; never fails otherwise. */
 void push_process(struct db *db, const struct source *src, const struct push *p, int flags,
 		  struct push_result *r);
 
-/* Decodes and maps P for SRC without the database: what push_process would
- * decide before storing. Returns 0 when P is a storable call, or -1 with R
- * holding the rejection (status, code, message). */
-int push_check(const struct source *src, const struct push *p, struct push_result *r) RL_MUST_CHECK;
+/* A push decoded and mapped: the upsert's parameters, owned. */
+struct push_ready;
+
+/* Decodes, maps and checks P for SRC without the database. Returns what to
+ * store (free with push_ready_free), or NULL with R holding the rejection. */
+struct push_ready *push_prepare(const struct source *src, const struct push *p,
+				struct push_result *r) RL_MUST_CHECK;
+void push_ready_free(struct push_ready *ready);
+/* Stores N prepared pushes, filling R[i] for READY[i]: one statement for
+ * one, one pipelined transaction for several (if one of them fails, the
+ * others are stored one by one). */
+void push_store(struct db *db, struct push_ready **ready, struct push_result **r, size_t n);
+/* Keeps P in dead_letters with R's reason, setting R->dead_letter (or
+ * R->db_down when the database is away: then the caller spools P). */
+void push_file_dead_letter(struct db *db, const struct push *p, struct push_result *r);
 
 /* Decodes the payload of P as its content type says. Returns a new JSON
  * object (caller puts it), or NULL with R's error, status and message set. */
 json_object *push_decode(const struct push *p, struct push_result *r) RL_MUST_CHECK;
+/* Marks R as a rejection with STATUS, machine CODE, FIELD (or NULL), MSG. */
+void push_reject(struct push_result *r, unsigned status, const char *code, const char *field,
+		 const char *msg);
 
 /* True when the outcome means the call is in the database. */
 bool push_is_success(enum push_outcome o);

@@ -172,3 +172,37 @@ class Authentication(IngestCase):
         self.assertEqual(self.push(body).status, 401)
         self.assertEqual(self.push(body, auth=False, basic=("other", self.SECRET)).status, 401)
         self.assertEqual(self.push(body, auth=False, basic=("freeswitch", self.SECRET)).status, 200)
+
+
+class GroupCommit(IngestCase):
+    """Concurrent pushes share transactions; one bad push does not sink the others."""
+    DAEMON_FLAGS = ("--writers", "1", "--batch-max", "64")
+
+    def test_concurrent_pushes_are_committed_together_and_a_failure_is_isolated(self):
+        import threading
+        from harness import execute, request as req
+        execute("ALTER TABLE calls ADD CONSTRAINT test_block CHECK (pbx_call_id <> 'gc-13')")
+        barrier, answers = threading.Barrier(40), {}
+
+        def push(i):
+            body = {"call_id": f"gc-{i}", "direction": "in", "started_at": 1750065605}
+            barrier.wait()
+            answers[i] = self.push(body)
+
+        try:
+            threads = [threading.Thread(target=push, args=(i,)) for i in range(40)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            execute("ALTER TABLE calls DROP CONSTRAINT test_block")
+        self.assertEqual(answers[13].status, 500)
+        self.assertEqual(answers[13].json()["error"], "store_failed")
+        self.assertTrue(all(answers[i].status == 200 for i in answers if i != 13))
+        self.assertEqual(scalar("SELECT count(*) FROM calls"), 39)
+        self.assertEqual(scalar("SELECT count(*) FROM dead_letters WHERE reason = 'store_failed'"), 1)
+        metrics = req(self.port, "GET", "/metrics").body.decode()
+        transactions = int([l for l in metrics.splitlines()
+                            if l.startswith("ringlog_db_transactions_total ")][0].split()[1])
+        self.assertLess(transactions, 40)  # batched: fewer commits than pushes

@@ -1,0 +1,143 @@
+/* Decoding a push's payload as its content type says: JSON, a form, or the
+ * query string of a GET. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ringlog/form.h"
+#include "ringlog/push.h"
+
+#define PUSH_JSON_DEPTH 64
+
+enum body_kind { BODY_JSON, BODY_FORM, BODY_UNSUPPORTED };
+
+static bool media_type_is(const char *ct, const char *type)
+{
+	size_t n = strlen(type);
+
+	return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static enum body_kind classify(const struct push *p)
+{
+	const char *ct = p->content_type ? p->content_type : "";
+	const char *b = p->body;
+	size_t i = 0;
+
+	while (*ct == ' ')
+		ct++;
+	if (media_type_is(ct, "application/json") || media_type_is(ct, "text/json"))
+		return BODY_JSON;
+	if (media_type_is(ct, "application/x-www-form-urlencoded") ||
+	    media_type_is(ct, "application/x-www-form-base64-encoded"))
+		return BODY_FORM;
+	if (*ct && !media_type_is(ct, "text/plain") && !media_type_is(ct, "application/octet-stream")) {
+		const char *plus = strchr(ct, '+');
+
+		/* application/vnd.x+json */
+		if (plus && strncasecmp(plus, "+json", 5) == 0)
+			return BODY_JSON;
+		return BODY_UNSUPPORTED;
+	}
+	/* No usable type: the first byte tells JSON from a form. */
+	while (i < p->body_len && isspace((unsigned char)b[i]))
+		i++;
+	return i < p->body_len && b[i] == '{' ? BODY_JSON : BODY_FORM;
+}
+
+static json_object *decode_json(const char *s, size_t len, struct push_result *r)
+{
+	json_tokener *tok = json_tokener_new_ex(PUSH_JSON_DEPTH);
+	json_object *obj;
+	size_t end;
+	char msg[256];
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, s, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (!obj || json_tokener_get_error(tok) != json_tokener_success) {
+		snprintf(msg, sizeof(msg), "the body is not valid JSON: %s at byte %zu",
+			 json_tokener_error_desc(json_tokener_get_error(tok)), end);
+		push_reject(r, 400, "invalid_json", NULL, msg);
+		goto fail;
+	}
+	while (end < len && isspace((unsigned char)s[end]))
+		end++;
+	if (end != len) {
+		push_reject(r, 400, "invalid_json", NULL, "the body has data after its JSON value");
+		goto fail;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		push_reject(r, 400, "invalid_json", NULL, "the body must be a JSON object");
+		goto fail;
+	}
+	goto out;
+fail:
+	json_object_put(obj);
+	obj = NULL;
+out:
+	json_tokener_free(tok);
+	return obj;
+}
+
+static json_object *decode_form(const char *s, size_t len, struct push_result *r)
+{
+	struct errbuf e;
+	json_object *obj = form_parse(s, len, &e);
+	char msg[600];
+
+	if (!obj) {
+		snprintf(msg, sizeof(msg), "the form is malformed: %s", e.msg);
+		push_reject(r, 400, "invalid_form", NULL, msg);
+	}
+	return obj;
+}
+
+/* Query parameters of a POST join the payload where the body does not
+ * already have the key (FreeSWITCH sends ?uuid=…), so nothing is dropped. */
+static int merge_query(json_object *payload, const char *query, struct push_result *r)
+{
+	json_object *q;
+
+	if (!query || !*query)
+		return 0;
+	q = decode_form(query, strlen(query), r);
+	if (!q)
+		return -1;
+	json_object_object_foreach(q, key, val) {
+		if (!json_object_object_get_ex(payload, key, NULL))
+			json_object_object_add(payload, key, json_object_get(val));
+	}
+	json_object_put(q);
+	return 0;
+}
+
+json_object *push_decode(const struct push *p, struct push_result *r)
+{
+	json_object *payload;
+
+	if (p->body_len == 0 || strcmp(p->method, "GET") == 0) {
+		const char *q = p->query ? p->query : "";
+
+		return decode_form(q, strlen(q), r);
+	}
+	switch (classify(p)) {
+	case BODY_JSON:
+		payload = decode_json(p->body, p->body_len, r);
+		break;
+	case BODY_FORM:
+		payload = decode_form(p->body, p->body_len, r);
+		break;
+	default:
+		push_reject(r, 415, "unsupported_media_type", NULL,
+			    "send application/json or application/x-www-form-urlencoded");
+		return NULL;
+	}
+	if (payload && merge_query(payload, p->query, r) < 0) {
+		json_object_put(payload);
+		payload = NULL;
+	}
+	return payload;
+}

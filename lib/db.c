@@ -173,20 +173,20 @@ static PGresult *next_result(PGconn *c)
 	return res;
 }
 
-/* Sends BEGIN, the N statements and COMMIT, then a sync point. */
+/* Sends the N statements, then a sync point. Up to the sync they form one
+ * implicit transaction: committed at the sync, or rolled back entirely when
+ * one of them fails (the connection is then clean for what follows). */
 static int send_batch(struct db *db, const struct db_stmt *st, const char *const *const *params,
 		      size_t n)
 {
 	PGconn *c = db->conn;
 
-	if (!PQenterPipelineMode(c) || !PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+	if (!PQenterPipelineMode(c))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (!PQsendQueryPrepared(c, st->name, st->nparams, params[i], NULL, NULL, 0))
 			return -1;
-	if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c))
-		return -1;
-	return 0;
+	return PQpipelineSync(c) ? 0 : -1;
 }
 
 int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *const *params,
@@ -201,8 +201,8 @@ int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *co
 		return -1;
 	if (send_batch(db, st, params, n) < 0)
 		return mark_down(db, e, st->name);
-	/* BEGIN, N statements, COMMIT, then the sync point. */
-	for (size_t q = 0; q < n + 2; q++) {
+	/* N statements, then the sync point once the commit is durable. */
+	for (size_t q = 0; q < n; q++) {
 		ExecStatusType s;
 
 		res = next_result(db->conn);
@@ -217,7 +217,7 @@ int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *co
 				PQclear(res);
 			continue;
 		}
-		if (q >= 1 && q <= n && ok)
+		if (ok)
 			results[got++] = res;
 		else
 			PQclear(res);

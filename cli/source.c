@@ -1,16 +1,12 @@
 /* ringlog source add|update|list|show|remove: the PBX accounts. */
 #include <getopt.h>
-#include <json-c/json.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "ringlog/auth.h"
-#include "ringlog/buf.h"
-#include "ringlog/profile.h"
-#include "ringlog/xalloc.h"
+#include "source_settings.h"
 
 static const char usage[] =
 	"ringlog source add NAME [OPTIONS]     a new PBX account\n"
@@ -18,217 +14,6 @@ static const char usage[] =
 	"       ringlog source list\n"
 	"       ringlog source show NAME\n"
 	"       ringlog source remove NAME [--force]  (--force also deletes its calls)";
-
-static const char options_help[] =
-	"options (add and update):\n"
-	"  --vendor V              generic, voicenter, ringostat, freeswitch, asterisk, custom\n"
-	"  --auth MODE             any (default), basic, header, query, none\n"
-	"  --user NAME             user name expected with HTTP Basic (default: any)\n"
-	"  --secret-file FILE      read the push secret from FILE (- for stdin)\n"
-	"  --generate-secret       make a random secret and print it once\n"
-	"  --time-zone ZONE        IANA zone of naive times (default UTC)\n"
-	"  --country-code CC       e.g. 972; numbers are normalised to E.164 with it\n"
-	"  --trunk-prefix P        national trunk prefix (default 0; 06 in Hungary)\n"
-	"  --international-prefix P  default 00\n"
-	"  --mapping-file FILE     custom field mapping (JSON)\n"
-	"  --leads / --no-leads    whether ringlog creates leads and tasks (default yes)\n"
-	"  --default-responsible U CRM user for missed calls and unmapped agents\n"
-	"  --crm-url-template T    lead card URL, {id} and {phone} replaced\n"
-	"  --fetch-url-template T  recording URL, {ref} replaced (URL-escaped)\n"
-	"  --fetch-auth MODE       none, basic, query, header\n"
-	"  --fetch-user U          user for recording fetches\n"
-	"  --fetch-secret-file F   password/key for recording fetches (- for stdin)\n"
-	"  --fetch-header H        header name carrying the key (e.g. Auth-key)\n"
-	"  --fetch-allow-host H    host a pushed recording URL may point to (repeat)\n"
-	"Secrets are read from files or stdin, never from the command line.\n";
-
-/* Parameters of the add and update statements, in order ($2 ...); NULL
- * leaves a setting as it is (update) or at its default (add); "" clears it. */
-enum {
-	P_NAME, P_VENDOR, P_AUTH, P_USER, P_SECRET, P_ZONE, P_CC, P_TRUNK, P_INTL, P_MAPPING,
-	P_LEADS, P_RESPONSIBLE, P_CRM_URL, P_FETCH_URL, P_FETCH_AUTH, P_FETCH_USER,
-	P_FETCH_SECRET, P_FETCH_HEADER, P_FETCH_HOSTS, P_COUNT
-};
-
-struct source_opts {
-	char *p[P_COUNT];
-	bool generated;
-	struct buf hosts;
-};
-
-static const char add_sql[] =
-	"INSERT INTO sources (name, vendor, auth_mode, auth_user, secret_sha256, time_zone,"
-	" country_code, trunk_prefix, international_prefix, mapping, create_leads,"
-	" default_responsible, crm_url_template, fetch_url_template, fetch_auth, fetch_user,"
-	" fetch_secret, fetch_header, fetch_allow_hosts) VALUES ("
-	" $1, coalesce($2, 'generic'), coalesce($3, 'any'), nullif($4, ''), decode($5, 'hex'),"
-	" coalesce($6, 'UTC'), coalesce($7, ''), coalesce($8, '0'), coalesce($9, '00'),"
-	" nullif($10, '')::jsonb, coalesce($11::boolean, true), nullif($12, ''), nullif($13, ''),"
-	" nullif($14, ''), coalesce($15, 'none'), nullif($16, ''), nullif($17, ''),"
-	" nullif($18, ''), coalesce(string_to_array(nullif($19, ''), ' '), '{}'))";
-
-static const char update_sql[] =
-	"UPDATE sources SET"
-	" vendor = coalesce($2::text, vendor), auth_mode = coalesce($3::text, auth_mode),"
-	" auth_user = CASE WHEN $4::text IS NULL THEN auth_user ELSE nullif($4::text, '') END,"
-	" secret_sha256 = coalesce(decode($5::text, 'hex'), secret_sha256),"
-	" time_zone = coalesce($6::text, time_zone), country_code = coalesce($7::text, country_code),"
-	" trunk_prefix = coalesce($8::text, trunk_prefix),"
-	" international_prefix = coalesce($9::text, international_prefix),"
-	" mapping = CASE WHEN $10::text IS NULL THEN mapping ELSE nullif($10::text, '')::jsonb END,"
-	" create_leads = coalesce($11::boolean, create_leads),"
-	" default_responsible = CASE WHEN $12::text IS NULL THEN default_responsible ELSE nullif($12::text, '') END,"
-	" crm_url_template = CASE WHEN $13::text IS NULL THEN crm_url_template ELSE nullif($13::text, '') END,"
-	" fetch_url_template = CASE WHEN $14::text IS NULL THEN fetch_url_template ELSE nullif($14::text, '') END,"
-	" fetch_auth = coalesce($15::text, fetch_auth),"
-	" fetch_user = CASE WHEN $16::text IS NULL THEN fetch_user ELSE nullif($16::text, '') END,"
-	" fetch_secret = CASE WHEN $17::text IS NULL THEN fetch_secret ELSE nullif($17::text, '') END,"
-	" fetch_header = CASE WHEN $18::text IS NULL THEN fetch_header ELSE nullif($18::text, '') END,"
-	" fetch_allow_hosts = CASE WHEN $19::text IS NULL THEN fetch_allow_hosts"
-	"   ELSE coalesce(string_to_array(nullif($19::text, ''), ' '), '{}') END"
-	" WHERE name = $1";
-
-static void opts_release(struct source_opts *o)
-{
-	for (int i = 0; i < P_COUNT; i++)
-		free(o->p[i]);
-	buf_release(&o->hosts);
-}
-
-static void set_opt(struct source_opts *o, int which, const char *value)
-{
-	free(o->p[which]);
-	o->p[which] = xstrdup(value);
-}
-
-static void hashed_secret(struct source_opts *o, const char *secret)
-{
-	unsigned char sum[AUTH_SHA256_LEN];
-	char hex[2 * AUTH_SHA256_LEN + 1];
-
-	auth_sha256(secret, strlen(secret), sum);
-	auth_hex(sum, sizeof(sum), hex);
-	set_opt(o, P_SECRET, hex);
-}
-
-static int read_mapping(struct source_opts *o, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	json_object *obj;
-
-	if (!f)
-		return cli_fail("cannot read %s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	obj = json_tokener_parse(buf_str(&b));
-	if (!obj || !json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		buf_release(&b);
-		return cli_fail("%s is not a JSON object", path);
-	}
-	json_object_put(obj);
-	set_opt(o, P_MAPPING, buf_str(&b));
-	buf_release(&b);
-	return 0;
-}
-
-static const char *const vendors[] = { "generic", "voicenter", "ringostat", "freeswitch",
-				       "asterisk", "custom", NULL };
-static const char *const auth_modes[] = { "any", "basic", "header", "query", "none", NULL };
-static const char *const fetch_modes[] = { "none", "basic", "query", "header", NULL };
-
-static int one_of(const char *what, const char *value, const char *const *allowed)
-{
-	for (const char *const *a = allowed; *a; a++)
-		if (strcmp(*a, value) == 0)
-			return 0;
-	return cli_fail("%s \"%s\" is not one of the known values (see --help)", what, value);
-}
-
-/* Parses the options shared by add and update into O. Returns 0, or the exit status. */
-static int parse_opts(int argc, char **argv, struct source_opts *o, char **secret_out)
-{
-	static const struct option opts[] = {
-		{ "vendor", required_argument, NULL, 'v' },
-		{ "auth", required_argument, NULL, 'a' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "secret-file", required_argument, NULL, 's' },
-		{ "generate-secret", no_argument, NULL, 'g' },
-		{ "time-zone", required_argument, NULL, 'z' },
-		{ "country-code", required_argument, NULL, 'c' },
-		{ "trunk-prefix", required_argument, NULL, 't' },
-		{ "international-prefix", required_argument, NULL, 'i' },
-		{ "mapping-file", required_argument, NULL, 'm' },
-		{ "leads", no_argument, NULL, 'L' },
-		{ "no-leads", no_argument, NULL, 'N' },
-		{ "default-responsible", required_argument, NULL, 'r' },
-		{ "crm-url-template", required_argument, NULL, 'C' },
-		{ "fetch-url-template", required_argument, NULL, 'F' },
-		{ "fetch-auth", required_argument, NULL, 'A' },
-		{ "fetch-user", required_argument, NULL, 'U' },
-		{ "fetch-secret-file", required_argument, NULL, 'S' },
-		{ "fetch-header", required_argument, NULL, 'H' },
-		{ "fetch-allow-host", required_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	char *s;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'v': if (one_of("vendor", optarg, vendors)) return 1; set_opt(o, P_VENDOR, optarg); break;
-		case 'a': if (one_of("auth", optarg, auth_modes)) return 1; set_opt(o, P_AUTH, optarg); break;
-		case 'u': set_opt(o, P_USER, optarg); break;
-		case 's':
-			if (!(s = cli_read_secret(optarg)))
-				return 1;
-			hashed_secret(o, s);
-			free(s);
-			break;
-		case 'g':
-			if (!(s = auth_new_token()))
-				return cli_fail("no randomness available");
-			hashed_secret(o, s);
-			free(*secret_out);
-			*secret_out = s;
-			break;
-		case 'z': set_opt(o, P_ZONE, optarg); break;
-		case 'c': set_opt(o, P_CC, optarg); break;
-		case 't': set_opt(o, P_TRUNK, optarg); break;
-		case 'i': set_opt(o, P_INTL, optarg); break;
-		case 'm': if (read_mapping(o, optarg)) return 1; break;
-		case 'L': set_opt(o, P_LEADS, "true"); break;
-		case 'N': set_opt(o, P_LEADS, "false"); break;
-		case 'r': set_opt(o, P_RESPONSIBLE, optarg); break;
-		case 'C': set_opt(o, P_CRM_URL, optarg); break;
-		case 'F': set_opt(o, P_FETCH_URL, optarg); break;
-		case 'A': if (one_of("fetch auth", optarg, fetch_modes)) return 1; set_opt(o, P_FETCH_AUTH, optarg); break;
-		case 'U': set_opt(o, P_FETCH_USER, optarg); break;
-		case 'S':
-			if (!(s = cli_read_secret(optarg)))
-				return 1;
-			set_opt(o, P_FETCH_SECRET, s);
-			free(s);
-			break;
-		case 'H': set_opt(o, P_FETCH_HEADER, optarg); break;
-		case 'O':
-			if (strchr(optarg, ' ') || !*optarg)
-				return cli_fail("--fetch-allow-host takes one host name");
-			buf_addf(&o->hosts, "%s%s", o->hosts.len ? " " : "", optarg);
-			set_opt(o, P_FETCH_HOSTS, buf_str(&o->hosts));
-			break;
-		case 'h': printf("usage: %s\n\n%s", usage, options_help); return -1;
-		default: return cli_usage(usage);
-		}
-	}
-	return 0;
-}
 
 static int check_name(const char *name)
 {
@@ -257,14 +42,57 @@ static int check_zone(struct cli *cli, const char *zone)
 	return found ? 0 : cli_fail("\"%s\" is not an IANA time zone PostgreSQL knows (e.g. Asia/Jerusalem)", zone);
 }
 
+/* A new source: its name, auth and secret first (a CHECK ties them), then
+ * the other settings, all in one transaction. */
+static const char insert_sql[] =
+	"INSERT INTO sources (name, auth_mode, secret_sha256) VALUES ($1, $2, decode($3, 'hex'))";
+
+static int create(struct cli *cli, const struct source_settings *s, const char *name)
+{
+	const char *secret = source_settings_get(s, "secret-file");
+	const char *auth = source_settings_get(s, "auth");
+	const char *params[] = { name, auth ? auth : "any",
+				 secret ? secret : source_settings_get(s, "generate-secret") };
+	PGresult *res;
+
+	if (!source_settings_has_auth(s))
+		return cli_fail("a source needs --secret-file FILE or --generate-secret (or --auth none)");
+	res = cli_query(cli, insert_sql, 3, params);
+	if (!res)
+		return 1;
+	PQclear(res);
+	return 0;
+}
+
+static int exists(struct cli *cli, const char *name)
+{
+	const char *params[] = { name };
+	PGresult *res = cli_query(cli, "SELECT 1 FROM sources WHERE name = $1", 1, params);
+	int n;
+
+	if (!res)
+		return 1;
+	n = PQntuples(res);
+	PQclear(res);
+	return n ? 0 : cli_fail("no source is called \"%s\"", name);
+}
+
+static int run(struct cli *cli, const char *sql)
+{
+	PGresult *res = cli_query(cli, sql, 0, NULL);
+
+	if (!res)
+		return 1;
+	PQclear(res);
+	return 0;
+}
+
 static int add_or_update(struct cli *cli, int argc, char **argv, bool add)
 {
-	struct source_opts o = { .hosts = BUF_INIT };
-	char *secret = NULL;
-	PGresult *res;
-	int rc;
+	struct source_settings s = { 0 };
+	const char *name;
+	int rc = source_settings_parse(argc, argv, &s, usage);
 
-	rc = parse_opts(argc, argv, &o, &secret);
 	if (rc)
 		goto out;
 	rc = 2;
@@ -272,30 +100,23 @@ static int add_or_update(struct cli *cli, int argc, char **argv, bool add)
 		cli_usage(usage);
 		goto out;
 	}
-	set_opt(&o, P_NAME, argv[optind]);
+	name = argv[optind];
 	rc = 1;
-	if (check_name(o.p[P_NAME]) || !cli_db(cli) || check_zone(cli, o.p[P_ZONE]))
+	if (check_name(name) || !cli_db(cli) || check_zone(cli, source_settings_get(&s, "time-zone")) ||
+	    run(cli, "BEGIN"))
 		goto out;
-	if (add && !o.p[P_SECRET] && !(o.p[P_AUTH] && strcmp(o.p[P_AUTH], "none") == 0)) {
-		cli_fail("a source needs --secret-file FILE or --generate-secret (or --auth none)");
-		goto out;
-	}
-	res = cli_query(cli, add ? add_sql : update_sql, P_COUNT, (const char *const *)o.p);
-	if (!res)
-		goto out;
-	if (!add && strcmp(PQcmdTuples(res), "0") == 0) {
-		PQclear(res);
-		cli_fail("no source is called \"%s\"", o.p[P_NAME]);
+	if ((add ? create(cli, &s, name) : exists(cli, name)) || source_settings_apply(cli, &s, name) ||
+	    run(cli, "COMMIT")) {
+		PQclear(PQexec(db_conn(cli->db), "ROLLBACK"));
 		goto out;
 	}
-	PQclear(res);
-	printf("source %s %s\n", o.p[P_NAME], add ? "added" : "updated");
-	if (secret)
-		printf("secret: %s\n(shown once: give it to the PBX; only its hash is kept)\n", secret);
+	printf("source %s %s\n", name, add ? "added" : "updated");
+	if (s.generated_secret)
+		printf("secret: %s\n(shown once: give it to the PBX; only its hash is kept)\n",
+		       s.generated_secret);
 	rc = 0;
 out:
-	free(secret);
-	opts_release(&o);
+	source_settings_release(&s);
 	return rc < 0 ? 0 : rc;
 }
 
@@ -397,7 +218,8 @@ int cmd_source(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "remove") == 0 && (argc == 3 || (argc == 4 && strcmp(argv[3], "--force") == 0)))
 		return remove_source(cli, argv[2], argc == 4);
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-		printf("usage: %s\n\n%s", usage, options_help);
+		printf("usage: %s\n\n", usage);
+		source_settings_usage();
 		return 0;
 	}
 	return cli_usage(usage);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ringlog/profile.h"
 #include "ringlog/xalloc.h"
 
 struct source_set {
@@ -37,7 +38,7 @@ const char *source_auth_name(enum source_auth a)
 	"country_code, trunk_prefix, international_prefix, mapping::text, "                   \
 	"fetch_url_template, fetch_auth, fetch_user, fetch_secret, fetch_header, "            \
 	"array_to_string(fetch_allow_hosts, ' '), create_leads, default_responsible, "        \
-	"crm_url_template"
+	"crm_url_template, crm_new_url_template"
 
 static char *col(PGresult *res, int row, int c)
 {
@@ -86,6 +87,19 @@ static void source_release(struct source *s)
 	free(s->fetch_allow_hosts);
 	free(s->default_responsible);
 	free(s->crm_url_template);
+	free(s->crm_new_url_template);
+	profile_free(s->custom_profile);
+	free(s->profile_error);
+}
+
+/* Finds or compiles the source's profile once, when it is loaded. */
+static void source_profile(struct source *s)
+{
+	struct errbuf e;
+
+	s->profile = profile_for_source(s->vendor, s->mapping, &s->custom_profile, &e);
+	if (!s->profile)
+		s->profile_error = xstrdup(e.msg);
 }
 
 static void source_from_row(PGresult *res, int row, struct source *s)
@@ -114,7 +128,9 @@ static void source_from_row(PGresult *res, int row, struct source *s)
 	s->create_leads = PQgetvalue(res, row, 17)[0] == 't';
 	s->default_responsible = col(res, row, 18);
 	s->crm_url_template = col(res, row, 19);
+	s->crm_new_url_template = col(res, row, 20);
 	free(mapping);
+	source_profile(s);
 }
 
 static struct source_set *set_from_result(PGresult *res)

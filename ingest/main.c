@@ -97,6 +97,7 @@ static int tick(void *ctx)
 			log_msg(LOG_DEBUG, "sources not reloaded: %s", e.msg);
 		u->next_refresh = time(NULL) + u->in->cfg->source_refresh_s;
 	}
+	ingest_prune_events(u->in, u->db);
 	if (spool_depth(u->in->spool) == 0)
 		return 1000;
 	ingest_drain_spool(u->in, u->db);

@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ingest.h"
@@ -14,6 +15,18 @@ static struct metric pushes[] = {
 	PUSH_COUNTER("ignored"),      PUSH_COUNTER("spooled"),	      PUSH_COUNTER("rejected"),
 	PUSH_COUNTER("failed"),	      PUSH_COUNTER("unauthorized"),   PUSH_COUNTER("unknown_source"),
 	PUSH_COUNTER("spool_failed"),
+};
+
+#define LOOKUP_COUNTER(endpoint, result)                                                 \
+	METRIC_COUNTER_INIT("ringlog_lookups_total",                                      \
+			    "endpoint=\"" endpoint "\",result=\"" result "\"",                   \
+			    "Screen pop and route look-ups by result.")
+
+static struct metric lookups[] = {
+	LOOKUP_COUNTER("screenpop", "known"),	 LOOKUP_COUNTER("screenpop", "unknown"),
+	LOOKUP_COUNTER("screenpop", "rejected"), LOOKUP_COUNTER("screenpop", "failed"),
+	LOOKUP_COUNTER("route", "found"),	 LOOKUP_COUNTER("route", "not_found"),
+	LOOKUP_COUNTER("route", "failed"),
 };
 
 static const double push_bounds[] = { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
@@ -69,6 +82,8 @@ void ingest_metrics_register(struct ingest *in)
 		metrics_register(&pushes[i]);
 	metrics_register(&push_seconds);
 	metrics_register(&dead_letters);
+	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
+		metrics_register(&lookups[i]);
 	spool_depth_gauge.ctx = in;
 	spool_bytes_gauge.ctx = in;
 	metrics_register(&spool_depth_gauge);
@@ -95,4 +110,17 @@ void ingest_observe_push(double seconds)
 void ingest_count_dead_letter(void)
 {
 	metrics_inc(&dead_letters);
+}
+
+void ingest_count_lookup(const char *endpoint, const char *result)
+{
+	char labels[96];
+
+	snprintf(labels, sizeof(labels), "endpoint=\"%s\",result=\"%s\"", endpoint, result);
+	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
+		if (strcmp(lookups[i].labels, labels) == 0) {
+			metrics_inc(&lookups[i]);
+			return;
+		}
+	}
 }

@@ -339,12 +339,17 @@ static int apply(const struct profile *p, const struct profile_rule *r, json_obj
 		if (r->field != CDR_F_DURATION && r->field != CDR_F_BILLABLE)
 			break;
 		if (to_seconds(v, text, r->field == CDR_F_DURATION ? &c->duration_s : &c->billable_s) < 0)
-			rc = cdr_problem_set(prob, "invalid_field", name, "%s (payload key \"%s\") is not a number of seconds: \"%.60s\"", name, r->path, text);
+			rc = cdr_problem_set(prob, "invalid_field", name,
+					     "%s (payload key \"%s\") is not a number of seconds: \"%.60s\"",
+					     name, r->path, text);
 		break;
 	case CONV_TIME:
 	case CONV_TIME_LOCAL:
-		if (t && to_time(v, text, r->conv == CONV_TIME_LOCAL ? RLTIME_EPOCH_LOCAL : RLTIME_EPOCH_UTC, t) < 0)
-			rc = cdr_problem_set(prob, "invalid_field", name, "%s (payload key \"%s\") is not a time: \"%.60s\"", name, r->path, text);
+		if (t && to_time(v, text, r->conv == CONV_TIME_LOCAL ? RLTIME_EPOCH_LOCAL : RLTIME_EPOCH_UTC,
+				 t) < 0)
+			rc = cdr_problem_set(prob, "invalid_field", name,
+					     "%s (payload key \"%s\") is not a time: \"%.60s\"", name,
+					     r->path, text);
 		break;
 	case CONV_DIRECTION:
 	case CONV_DISPOSITION:

@@ -216,7 +216,9 @@ static int add_rule(struct compiled *c, int field, json_object *spec, const char
 		conv = string_member(spec, "convert");
 		join = string_member(spec, "join");
 		if (conv && conv_by_name(conv, &r.conv) < 0)
-			return err_set(e, "%s: unknown converter \"%.40s\" (text, seconds, time, time_local, direction, disposition, clid_name, clid_number, extension, channel_extension, join_path)", where, conv);
+			return err_set(e, "%s: unknown converter \"%.40s\" (text, seconds, time, "
+				       "time_local, direction, disposition, clid_name, clid_number, "
+				       "extension, channel_extension, join_path)", where, conv);
 		if (join) {
 			if (conv && r.conv != CONV_JOIN_PATH)
 				return err_set(e, "%s: \"join\" goes with the join_path converter", where);
@@ -255,7 +257,10 @@ static int add_fields(struct compiled *c, json_object *fields, struct errbuf *e)
 
 		snprintf(where, sizeof(where), "fields.%.60s", name);
 		if (f < 0)
-			return err_set(e, "%s: not a canonical field (call_id, direction, disposition, caller, caller_name, callee, did, agent, agent_name, started_at, answered_at, ended_at, duration, billsec, recording_id, recording_url, recording_base64, recording2_url, leg_of)", where);
+			return err_set(e, "%s: not a canonical field (call_id, direction, disposition, "
+				       "caller, caller_name, callee, did, agent, agent_name, started_at, "
+				       "answered_at, ended_at, duration, billsec, recording_id, "
+				       "recording_url, recording_base64, recording2_url, leg_of)", where);
 		for (size_t i = 0; i < n; i++) {
 			json_object *one = json_object_is_type(spec, json_type_array)
 						   ? json_object_array_get_idx(spec, i) : spec;
@@ -361,7 +366,9 @@ static int set_flags(struct compiled *c, json_object *flags, struct errbuf *e)
 		while (k < RL_ARRAY_LEN(names) && (!f || strcmp(names[k].name, f) != 0))
 			k++;
 		if (k == RL_ARRAY_LEN(names))
-			return err_set(e, "flags: unknown flag \"%.40s\" (strict_words, in_progress_without_end, talk_means_answered, direction_by_numbers)", f ? f : "");
+			return err_set(e, "flags: unknown flag \"%.40s\" (strict_words, "
+				       "in_progress_without_end, talk_means_answered, direction_by_numbers)",
+				       f ? f : "");
 		c->p.flags |= names[k].flag;
 	}
 	return 0;
@@ -416,7 +423,8 @@ static const struct profile *mapping_base(json_object *m, const char *base, stru
 		return NULL;
 	p = profile_find(base);
 	if (!p)
-		err_set(e, "base: \"%.40s\" is not a built-in profile (generic, voicenter, ringostat, freeswitch, asterisk)", base);
+		err_set(e, "base: \"%.40s\" is not a built-in profile (generic, voicenter, ringostat, "
+			"freeswitch, asterisk)", base);
 	return p;
 }
 

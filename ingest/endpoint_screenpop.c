@@ -1,15 +1,16 @@
 /* GET|POST /v1/screenpop/{source}: who is calling, before anyone answers
  * (Voicenter's Pop-Up Screen contract, FORMATS.md §1.5). A ringing call
- * rings many stations at once and each asks, so this is one statement: the
- * indexed look-up of the open leads of the number, and the event recorded
- * for a live view of calls in progress (call_events, UNLOGGED). Ringing
- * creates nothing else. */
+ * rings many stations at once and each asks, so the answer is one indexed
+ * look-up of the open leads of the number. The event (ringing per station,
+ * talking, hangup) is queued for call_events, a live view of calls in
+ * progress, and written in batches (events.c). Ringing creates nothing else. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "events.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "ringlog/buf.h"
@@ -36,23 +37,10 @@ struct pop {
 	bool public_number;
 };
 
-#define LEAD_LOOKUP                                                                       \
-	"WITH l AS (SELECT count(*) OVER () AS total, id, crm_id, name, company, crm_url" \
-	"             FROM leads WHERE phone = $1 AND status = 'open' ORDER BY id LIMIT 1)"
-
-static const struct db_stmt lookup_and_record = {
-	"screenpop_lookup_record",
-	LEAD_LOOKUP
-	", ev AS (INSERT INTO call_events (source_id, pbx_call_id, status, phone, phone_e164,"
-	"         caller_name, agent, did, direction, lead_id)"
-	"         SELECT $2, $3, $4, $5, $1, $6, $7, $8, $9, (SELECT id FROM l))"
-	" SELECT total, id, crm_id, name, company, crm_url FROM l",
-	9
-};
-
-static const struct db_stmt lookup_only = {
+static const struct db_stmt lookup = {
 	"screenpop_lookup",
-	LEAD_LOOKUP " SELECT total, id, crm_id, name, company, crm_url FROM l",
+	"SELECT count(*) OVER (), id, crm_id, name, company, crm_url"
+	"  FROM leads WHERE phone = $1 AND status = 'open' ORDER BY id LIMIT 1",
 	1
 };
 
@@ -149,20 +137,46 @@ static json_object *answer(const struct source *src, const struct pop *pop, PGre
 	return o;
 }
 
-static PGresult *look_up(struct ingest *in, const struct source *src, const struct pop *pop,
-			 struct errbuf *e)
+static PGresult *look_up(struct ingest *in, const struct pop *pop, struct errbuf *e)
 {
 	struct db *db = db_for_thread(in->cfg->database_url, "ringlog-ingestd");
-	char source_id[24];
-	const char *params[9] = {
-		pop->public_number ? pop->e164 : NULL, source_id, pop->call, pop->status,
-		bounded(pop->phone), pop->caller_name, pop->agent, pop->did, pop->direction,
-	};
+	const char *params[] = { pop->public_number ? pop->e164 : NULL };
 
-	snprintf(source_id, sizeof(source_id), "%lld", src->id);
-	if (in->cfg->events_keep_s == 0)
-		return db_exec(db, &lookup_only, params, e);
-	return db_exec(db, &lookup_and_record, params, e);
+	return db_exec(db, &lookup, params, e);
+}
+
+static void add_text(json_object *o, const char *key, const char *value)
+{
+	if (value)
+		json_object_object_add(o, key, json_object_new_string(value));
+}
+
+/* Queues the event for call_events: what rang where, and the lead shown. */
+static void record(struct ingest *in, struct http_request *req, const struct source *src,
+		   const struct pop *pop, PGresult *res)
+{
+	struct rltime at = { .set = true, .sec = req->received_us / 1000000,
+			     .usec = (int32_t)(req->received_us % 1000000) };
+	char at_text[RLTIME_TEXT_LEN];
+	json_object *ev;
+
+	if (!in->events)
+		return;
+	rltime_format(&at, at_text);
+	ev = json_object_new_object();
+	json_object_object_add(ev, "source_id", json_object_new_int64(src->id));
+	add_text(ev, "pbx_call_id", pop->call);
+	add_text(ev, "status", pop->status);
+	add_text(ev, "phone", bounded(pop->phone));
+	add_text(ev, "phone_e164", pop->public_number ? pop->e164 : NULL);
+	add_text(ev, "caller_name", pop->caller_name);
+	add_text(ev, "agent", pop->agent);
+	add_text(ev, "did", pop->did);
+	add_text(ev, "direction", pop->direction);
+	if (PQntuples(res))
+		json_object_object_add(ev, "lead_id", json_object_new_int64(atoll(PQgetvalue(res, 0, 1))));
+	add_text(ev, "at", at_text);
+	events_record(in->events, ev);
 }
 
 static enum MHD_Result serve(struct ingest *in, struct http_request *req, const struct source *src)
@@ -182,7 +196,7 @@ static enum MHD_Result serve(struct ingest *in, struct http_request *req, const 
 		return http_reply_error(req, 400, "missing_field", "phone is required");
 	}
 	/* POP borrows from PARAMS until the answer is built. */
-	res = look_up(in, src, &pop, &e);
+	res = look_up(in, &pop, &e);
 	if (!res) {
 		ingest_count_lookup("screenpop", "failed");
 		log_msg(LOG_ERR, "screen pop failed: request id=%s source=%s: %s", req->id, src->name, e.msg);
@@ -192,6 +206,7 @@ static enum MHD_Result serve(struct ingest *in, struct http_request *req, const 
 		req->log_outcome = PQntuples(res) ? "known" : "unknown";
 		ingest_count_lookup("screenpop", req->log_outcome);
 		rc = http_reply_json(req, 200, answer(src, &pop, res));
+		record(in, req, src, &pop, res);
 		PQclear(res);
 	}
 	json_object_put(params);

@@ -38,6 +38,7 @@ struct ingest {
 	struct source_cache *sources;
 	struct spool *spool;
 	struct writers *writers;
+	struct events *events; /* NULL when events_keep is 0 */
 	atomic_bool stopping;
 	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */
 };

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "events.h"
 #include "ingest.h"
 #include "writer.h"
 #include "ringlog/daemon.h"
@@ -143,6 +144,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	if (cfg.events_keep_s > 0 && !(in.events = events_start(cfg.database_url, 100000, &e))) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	ingest_metrics_register(&in);
 	srv = start_http(&in, &cfg);
 	if (!srv)
@@ -157,6 +162,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
+	events_stop(in.events);
 	writers_stop(in.writers);
 	db_free(up.db);
 	spool_close(in.spool);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events.h"
 #include "ingest.h"
 #include "writer.h"
 
@@ -72,6 +73,23 @@ static struct metric batched = METRIC_COUNTER_READ_INIT(
 	"ringlog_db_pushes_total", NULL, "Pushes the writers stored (divide by transactions for the batch size).",
 	read_batched);
 
+static double read_events_written(void *ctx)
+{
+	return (double)events_written(((struct ingest *)ctx)->events);
+}
+
+static double read_events_dropped(void *ctx)
+{
+	return (double)events_dropped(((struct ingest *)ctx)->events);
+}
+
+static struct metric events_written_total = METRIC_COUNTER_READ_INIT(
+	"ringlog_call_events_total", "result=\"written\"",
+	"Screen-pop events of calls in progress, written or dropped (queue full, database away).",
+	read_events_written);
+static struct metric events_dropped_total = METRIC_COUNTER_READ_INIT(
+	"ringlog_call_events_total", "result=\"dropped\"", "", read_events_dropped);
+
 void ingest_metrics_register(struct ingest *in)
 {
 	batches.ctx = in;
@@ -84,6 +102,10 @@ void ingest_metrics_register(struct ingest *in)
 	metrics_register(&dead_letters);
 	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
 		metrics_register(&lookups[i]);
+	events_written_total.ctx = in;
+	events_dropped_total.ctx = in;
+	metrics_register(&events_written_total);
+	metrics_register(&events_dropped_total);
 	spool_depth_gauge.ctx = in;
 	spool_bytes_gauge.ctx = in;
 	metrics_register(&spool_depth_gauge);

@@ -5,7 +5,8 @@ import json
 import threading
 import urllib.parse
 
-from harness import VENDORS, IngestCase, execute, query, read_fixture, request, ringlog, scalar
+from harness import (VENDORS, IngestCase, execute, query, read_fixture, request, ringlog, scalar,
+                     wait_for)
 
 EXTENSION = "chrome-extension://ifiaikfdhcagbagdeflffjdammidpbio"
 QUERY = read_fixture(VENDORS, "voicenter-screenpop.query").decode().strip()
@@ -78,6 +79,8 @@ class ScreenPop(IngestCase):
         for t in threads:
             t.join()
         self.pop(query=QUERY.replace("statusCall=Ringing", "statusCall=Talking"))
+        # Events are written in batches, a fraction of a second later.
+        wait_for(lambda: scalar("SELECT count(*) FROM call_events") == 4, what="4 events")
         self.assertEqual(scalar("SELECT count(*) FROM leads"), 0)
         self.assertEqual(scalar("SELECT count(*) FROM calls"), 0)
         self.assertEqual(scalar("SELECT count(*) FROM tasks"), 0)
@@ -125,6 +128,16 @@ class ScreenPop(IngestCase):
         m = request(self.port, "GET", "/metrics").body.decode()
         self.assertIn('ringlog_lookups_total{endpoint="screenpop",result="known"} 1', m)
         self.assertIn('ringlog_lookups_total{endpoint="screenpop",result="unknown"} 1', m)
+        wait_for(lambda: 'ringlog_call_events_total{result="written"} 2' in
+                 request(self.port, "GET", "/metrics").body.decode(), what="2 events written")
+
+    def test_events_are_written_before_the_daemon_stops(self):
+        for i in range(5):
+            self.pop(query=QUERY.replace("ivrid=", f"ivrid={i}-"))
+        self.daemon.stop()
+        self.assertEqual(scalar("SELECT count(*) FROM call_events"), 5)
+        self.assertEqual(scalar("SELECT count(DISTINCT at) FROM call_events"), 5)
+        self.daemon.start()
 
 
 class Route(IngestCase):

@@ -53,12 +53,8 @@ static enum MHD_Result serve(struct ingest *in, struct http_request *req, const 
 	}
 	snprintf(source_id, sizeof(source_id), "%lld", src->id);
 	res = db_exec(db, &route_stmt, params, &e);
-	if (!res) {
-		ingest_count_lookup("route", "failed");
-		log_msg(LOG_ERR, "route failed: request id=%s source=%s: %s", req->id, src->name, e.msg);
-		http_add_header(req, "Retry-After", "5");
-		return http_reply_error(req, 503, "unavailable", "the route look-up failed: %s", e.msg);
-	}
+	if (!res)
+		return ingest_lookup_failed(req, "route", src, e.msg);
 	if (PQntuples(res) == 0) {
 		ingest_count_lookup("route", "not_found");
 		rc = http_reply_error(req, 404, "no_route",

@@ -140,7 +140,7 @@ static json_object *answer(const struct source *src, const struct pop *pop, PGre
 static PGresult *look_up(struct ingest *in, const struct pop *pop, struct errbuf *e)
 {
 	struct db *db = db_for_thread(in->cfg->database_url, "ringlog-ingestd");
-	const char *params[] = { pop->public_number ? pop->e164 : NULL };
+	const char *params[] = { pop->e164 };
 
 	return db_exec(db, &lookup, params, e);
 }
@@ -195,13 +195,11 @@ static enum MHD_Result serve(struct ingest *in, struct http_request *req, const 
 		ingest_count_lookup("screenpop", "rejected");
 		return http_reply_error(req, 400, "missing_field", "phone is required");
 	}
-	/* POP borrows from PARAMS until the answer is built. */
-	res = look_up(in, &pop, &e);
-	if (!res) {
-		ingest_count_lookup("screenpop", "failed");
-		log_msg(LOG_ERR, "screen pop failed: request id=%s source=%s: %s", req->id, src->name, e.msg);
-		http_add_header(req, "Retry-After", "5");
-		rc = http_reply_error(req, 503, "unavailable", "the lead look-up failed: %s", e.msg);
+	/* POP borrows from PARAMS until the answer is built. A number that is
+	 * nobody's (an extension, a withheld caller id) needs no look-up. */
+	res = pop.public_number ? look_up(in, &pop, &e) : NULL;
+	if (pop.public_number && !res) {
+		rc = ingest_lookup_failed(req, "screenpop", src, e.msg);
 	} else {
 		req->log_outcome = PQntuples(res) ? "known" : "unknown";
 		ingest_count_lookup("screenpop", req->log_outcome);

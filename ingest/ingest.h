@@ -64,6 +64,10 @@ json_object *ingest_lookup_params(struct http_request *req, enum MHD_Result *rc)
 /* The first non-empty text among the parameters NAMES (NULL-terminated);
  * borrowed from PARAMS, or NULL. */
 const char *ingest_param(json_object *params, const char *const *names);
+/* The database failed a look-up of ENDPOINT ("screenpop", "route"): counts,
+ * logs, and answers 503 with Retry-After. */
+enum MHD_Result ingest_lookup_failed(struct http_request *req, const char *endpoint,
+				     const struct source *src, const char *why);
 /* Adds the CORS headers a browser caller from an allowed Origin needs. */
 void ingest_add_cors(struct ingest *in, struct http_request *req);
 /* Deletes screen-pop events older than [ingest] events_keep (main thread). */

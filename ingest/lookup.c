@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "metrics.h"
 #include "ringlog/push.h"
 #include "ringlog/xalloc.h"
 
@@ -103,4 +104,14 @@ void ingest_add_cors(struct ingest *in, struct http_request *req)
 				"Content-Type, X-Api-Key, Authorization, X-Request-Id");
 		http_add_header(req, "Access-Control-Max-Age", "600");
 	}
+}
+
+enum MHD_Result ingest_lookup_failed(struct http_request *req, const char *endpoint,
+				     const struct source *src, const char *why)
+{
+	ingest_count_lookup(endpoint, "failed");
+	log_msg(LOG_ERR, "%s look-up failed: request id=%s source=%s: %s", endpoint, req->id,
+		src->name, why);
+	http_add_header(req, "Retry-After", "5");
+	return http_reply_error(req, 503, "unavailable", "the %s look-up failed: %s", endpoint, why);
 }

@@ -224,11 +224,15 @@ BEGIN
                               AND (t.status = 'open' OR t.call_id = ringlog_ingest_call.call_id));
     END IF;
 
-    -- An answered call closes the lead's earlier missed-call tasks. (Gates
-    -- stay in PL/pgSQL: a boolean inside the SQL folds every custom plan to
-    -- nothing, so the plan cache never settles on the generic plan and
-    -- plans the statement again on every call.)
-    IF p_disposition = 'answered' AND lead_id IS NOT NULL THEN
+    -- An answered call closes the lead's earlier missed-call tasks (looked
+    -- for first: a SELECT costs less than starting an UPDATE that finds
+    -- nothing). Gates stay in PL/pgSQL: a boolean inside the SQL folds every
+    -- custom plan to nothing, so the plan cache never settles on the generic
+    -- plan and plans the statement again on every call.
+    IF p_disposition = 'answered' AND lead_id IS NOT NULL
+       AND EXISTS (SELECT 1 FROM tasks t
+                    WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'
+                      AND t.status = 'open') THEN
         UPDATE tasks t SET status = 'done', done_at = now()
           FROM calls c
          WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'

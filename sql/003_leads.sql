@@ -199,9 +199,11 @@ BEGIN
                     AND (p_disposition = 'answered' OR (p_direction = 'out' AND p_disposition <> 'in_progress'));
 
     IF v_agent_call THEN
-        SELECT a.crm_user INTO v_user FROM agents a
-         WHERE a.source_id = p_source_id AND a.extension = p_agent;
-        v_unmapped := NOT FOUND;
+        -- The source's settings come along (one look-up, not two).
+        SELECT s.create_leads, s.default_responsible, a.crm_user, a.crm_user IS NULL
+          INTO v_create, v_default, v_user, v_unmapped
+          FROM sources s LEFT JOIN agents a ON a.source_id = s.id AND a.extension = p_agent
+         WHERE s.id = p_source_id;
     END IF;
 
     IF v_locked AND lead_id IS NULL THEN
@@ -240,10 +242,6 @@ BEGIN
     END IF;
 
     -- An agent mapped to nobody: a settings task for the default responsible.
-    IF v_unmapped AND v_create IS NULL THEN
-        SELECT s.create_leads, s.default_responsible INTO v_create, v_default
-          FROM sources s WHERE s.id = p_source_id;
-    END IF;
     IF v_unmapped AND v_create AND NOT EXISTS (
             SELECT 1 FROM tasks t
              WHERE t.source_id = p_source_id AND t.extension = p_agent

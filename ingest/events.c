@@ -16,7 +16,7 @@ struct events {
 	pthread_cond_t wake;
 	json_object *queued; /* an array, swapped out whole by the writer */
 	size_t max_queued;
-	bool stopping;
+	bool stopping, full_batch;
 	pthread_t thread;
 	char *conninfo;
 	atomic_ullong written, dropped;
@@ -66,9 +66,11 @@ static void *writer_main(void *arg)
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
 		pthread_mutex_lock(&ev->lock);
-		while (!ev->stopping && pthread_cond_timedwait(&ev->wake, &ev->lock, &until) != ETIMEDOUT)
+		while (!ev->stopping && !ev->full_batch &&
+		       pthread_cond_timedwait(&ev->wake, &ev->lock, &until) != ETIMEDOUT)
 			;
 		stop = ev->stopping;
+		ev->full_batch = false;
 		batch = ev->queued;
 		ev->queued = json_object_new_array();
 		pthread_mutex_unlock(&ev->lock);
@@ -107,6 +109,11 @@ void events_record(struct events *ev, json_object *event)
 	full = json_object_array_length(ev->queued) >= ev->max_queued;
 	if (!full)
 		json_object_array_add(ev->queued, event);
+	/* A busy ringing hour: write now rather than let the queue grow. */
+	if (json_object_array_length(ev->queued) == EVENTS_BATCH) {
+		ev->full_batch = true;
+		pthread_cond_signal(&ev->wake);
+	}
 	pthread_mutex_unlock(&ev->lock);
 	if (full) {
 		atomic_fetch_add(&ev->dropped, 1);

@@ -1,7 +1,7 @@
 /* Screen-pop events of calls in progress (ringing per station, talking,
  * hangup), recorded off the request path: a handler queues its event and
- * answers; one thread writes what is queued every EVENTS_FLUSH_MS in one
- * statement. call_events is UNLOGGED: a live view, not a record. A full
+ * answers; one thread writes what is queued every EVENTS_FLUSH_MS (or as
+ * soon as EVENTS_BATCH wait) in one statement. call_events is UNLOGGED: a live view, not a record. A full
  * queue or a crash loses events, never a screen pop. */
 #ifndef RINGLOG_INGEST_EVENTS_H
 #define RINGLOG_INGEST_EVENTS_H
@@ -12,6 +12,8 @@
 #include "ringlog/log.h"
 
 #define EVENTS_FLUSH_MS 200
+/* Queued events that wake the writer before its time. */
+#define EVENTS_BATCH 2000
 
 struct events;
 

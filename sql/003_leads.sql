@@ -110,30 +110,55 @@ DECLARE
     v_locked   boolean := false;
     v_user     text;    -- the CRM user of the agent
     v_agent_call boolean;
+    v_new_lead boolean := false;
     v_unmapped boolean := false;
 BEGIN
+    -- An answered or outbound call names the agent who took or made it:
+    -- its CRM user (and the source's settings, in the same look-up).
+    v_agent_call := p_agent IS NOT NULL AND p_leg_of IS NULL AND p_direction <> 'internal'
+                    AND (p_disposition = 'answered' OR (p_direction = 'out' AND p_disposition <> 'in_progress'));
+    IF v_agent_call THEN
+        SELECT s.create_leads, s.default_responsible, a.crm_user, a.crm_user IS NULL
+          INTO v_create, v_default, v_user, v_unmapped
+          FROM sources s LEFT JOIN agents a ON a.source_id = s.id AND a.extension = p_agent
+         WHERE s.id = p_source_id;
+    END IF;
+
     IF p_leg_of IS NULL THEN
         v_phone := CASE p_direction WHEN 'in' THEN p_caller_e164 WHEN 'out' THEN p_callee_e164 END;
     END IF;
     IF v_phone IS NOT NULL THEN
         SELECT l.id INTO lead_id FROM leads l
          WHERE l.phone = v_phone AND l.status = 'open' ORDER BY l.id LIMIT 1;
+        -- A rule may create a lead or a task: serialised per number.
         IF p_disposition <> 'in_progress' AND (lead_id IS NULL OR v_missed) THEN
-            SELECT s.create_leads, s.default_responsible INTO v_create, v_default
-              FROM sources s WHERE s.id = p_source_id;
+            IF v_create IS NULL THEN
+                SELECT s.create_leads, s.default_responsible INTO v_create, v_default
+                  FROM sources s WHERE s.id = p_source_id;
+            END IF;
+            IF v_create THEN
+                IF txid_current_if_assigned() IS NULL THEN
+                    PERFORM pg_advisory_xact_lock(v_phone::bigint);
+                ELSIF NOT pg_try_advisory_xact_lock(v_phone::bigint) THEN
+                    RAISE EXCEPTION 'the lead of % is being written by another transaction', v_phone
+                          USING ERRCODE = 'lock_not_available';
+                END IF;
+                v_locked := true;
+                IF lead_id IS NULL THEN
+                    SELECT l.id INTO lead_id FROM leads l
+                     WHERE l.phone = v_phone AND l.status = 'open' ORDER BY l.id LIMIT 1;
+                END IF;
+            END IF;
         END IF;
-        IF v_create THEN
-            IF txid_current_if_assigned() IS NULL THEN
-                PERFORM pg_advisory_xact_lock(v_phone::bigint);
-            ELSIF NOT pg_try_advisory_xact_lock(v_phone::bigint) THEN
-                RAISE EXCEPTION 'the lead of % is being written by another transaction', v_phone
-                      USING ERRCODE = 'lock_not_available';
-            END IF;
-            v_locked := true;
-            IF lead_id IS NULL THEN
-                SELECT l.id INTO lead_id FROM leads l
-                 WHERE l.phone = v_phone AND l.status = 'open' ORDER BY l.id LIMIT 1;
-            END IF;
+        -- A new number: its lead first, so the call row is written once.
+        IF v_locked AND lead_id IS NULL THEN
+            INSERT INTO leads (phone, name, responsible, origin)
+            VALUES (v_phone,
+                    CASE WHEN p_direction = 'in' THEN coalesce(nullif(p_caller_name, ''), '+' || v_phone)
+                         ELSE '+' || v_phone END,
+                    coalesce(v_user, v_default), 'ringlog')
+            RETURNING id INTO lead_id;
+            v_new_lead := true;
         END IF;
     END IF;
 
@@ -157,6 +182,9 @@ BEGIN
         call_id := v_old.id;
         IF v_old.raw = p_raw THEN
             outcome := 'duplicate';
+            IF v_new_lead THEN -- its lead was closed since: nothing changes
+                DELETE FROM leads WHERE id = lead_id;
+            END IF;
             lead_id := v_old.lead_id;
             RETURN;
         END IF;
@@ -192,28 +220,6 @@ BEGIN
            SET remote_ref = EXCLUDED.remote_ref, remote_url = EXCLUDED.remote_url
          WHERE r.state = 'remote'
            AND (r.remote_ref, r.remote_url) IS DISTINCT FROM (EXCLUDED.remote_ref, EXCLUDED.remote_url);
-    END IF;
-
-    -- An answered or outbound call names the agent who took or made it.
-    v_agent_call := p_agent IS NOT NULL AND p_leg_of IS NULL AND p_direction <> 'internal'
-                    AND (p_disposition = 'answered' OR (p_direction = 'out' AND p_disposition <> 'in_progress'));
-
-    IF v_agent_call THEN
-        -- The source's settings come along (one look-up, not two).
-        SELECT s.create_leads, s.default_responsible, a.crm_user, a.crm_user IS NULL
-          INTO v_create, v_default, v_user, v_unmapped
-          FROM sources s LEFT JOIN agents a ON a.source_id = s.id AND a.extension = p_agent
-         WHERE s.id = p_source_id;
-    END IF;
-
-    IF v_locked AND lead_id IS NULL THEN
-        INSERT INTO leads (phone, name, responsible, origin)
-        VALUES (v_phone,
-                CASE WHEN p_direction = 'in' THEN coalesce(nullif(p_caller_name, ''), '+' || v_phone)
-                     ELSE '+' || v_phone END,
-                coalesce(v_user, v_default), 'ringlog')
-        RETURNING id INTO lead_id;
-        UPDATE calls SET lead_id = ringlog_ingest_call.lead_id WHERE id = call_id;
     END IF;
 
     IF v_locked AND v_missed THEN

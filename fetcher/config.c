@@ -25,6 +25,8 @@ const struct conf_key fetcher_conf_keys[] = {
 	    "seconds a signed play URL stays valid"),
 	KEY("fetcher", "public_url", CONF_STRING, public_url, "", 0, 0,
 	    "base URL browsers reach this daemon at (empty: URLs are relative)"),
+	KEY("fetcher", "click2call_timeout", CONF_INT, click2call_timeout_s, "10", 1, 120,
+	    "seconds to wait for the PBX's click-to-call answer"),
 	KEY("fetcher", "source_refresh", CONF_INT, source_refresh_s, "5", 1, 3600,
 	    "seconds between reloads of the sources table"),
 	KEY("fetcher", "shutdown_grace", CONF_INT, shutdown_grace_s, "10", 0, 600,

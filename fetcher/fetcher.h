@@ -21,6 +21,7 @@ struct fetcher_config {
 	char *signing_key_file;
 	long long play_url_ttl_s;
 	char *public_url;
+	long long click2call_timeout_s;
 	long long source_refresh_s;
 	long long shutdown_grace_s;
 	char *tls_cert, *tls_key;
@@ -47,6 +48,10 @@ struct db *fetcher_db(struct fetcher *f);
  * token, with WWW-Authenticate) or 403 (revoked), or 503, and *RC holds
  * what the handler must return. */
 bool fetcher_authorized(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
+
+/* Click-to-call (click2call.c). */
+enum MHD_Result fetcher_handle_click2call(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_click2call_show(struct http_request *req, void *app);
 
 /* The signed URL a browser plays recording ID with, valid for
  * play_url_ttl seconds from NOW: "{public_url}/v1/recordings/{id}?expires=

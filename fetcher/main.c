@@ -1,5 +1,6 @@
 /* ringlog-fetcherd: serves the CRM and its users' browsers. main() only
  * wires things together: config, signals, start, wait, shutdown. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -125,6 +126,10 @@ int main(int argc, char **argv)
 	}
 	log_init("ringlog-fetcherd", daemon_log_level(cfg.log_level));
 	daemon_block_signals();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_msg(LOG_ERR, "cannot start: libcurl does not initialise");
+		goto out;
+	}
 	f.sources = source_cache_new();
 	up.db = db_new(cfg.database_url, "ringlog-fetcherd");
 	if (prepare(&up) < 0)
@@ -143,5 +148,6 @@ out:
 	source_cache_free(f.sources);
 	sign_key_release(&f.sign_key);
 	conf_release(fetcher_conf_keys, fetcher_conf_nkeys, &cfg);
+	curl_global_cleanup();
 	return rc;
 }

@@ -57,7 +57,7 @@ $(BUILD)/%.o: %.c
 # The newest migration, known to every binary: the daemons refuse an older schema.
 $(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSION=$(SCHEMA_VERSION)
 $(BUILD)/lib/db.o: $(wildcard sql/*.sql)
-$(BUILD)/cli/migrate.o: ALL_CFLAGS += -DRINGLOG_SQLDIR='"$(SQLDIR)"'
+$(BUILD)/lib/paths.o: ALL_CFLAGS += -DRINGLOG_DATADIR='"$(DATADIR)"'
 
 $(LIBRINGLOG): $(LIB_OBJ)
 	@rm -f $@

@@ -449,6 +449,8 @@ static enum MHD_Result place(struct fetcher *f, struct http_request *req, json_o
 	why = parse_click(body, &c, &field);
 	if (why)
 		return http_reply_error(req, 400, "invalid_request", "%s", why);
+	if (!c.clicked_by)
+		c.clicked_by = req->user; /* the UI session's user, or the API token's name */
 	c.src = pick_source(set, body, &status, &why);
 	if (!c.src)
 		return http_reply_error(req, status, status == 404 ? "unknown_source" : "not_configured", "%s", why);

@@ -7,6 +7,7 @@
 #include "fetcher.h"
 #include "ringlog/daemon.h"
 #include "ringlog/db.h"
+#include "ringlog/paths.h"
 
 static const char summary[] =
 	"Serves the CRM: call logs, recordings (fetched from the PBX on first play),\n"
@@ -46,10 +47,24 @@ static int reload_sources(struct upkeep *u, struct errbuf *e)
 	return 0;
 }
 
+/* The page's files: ui_dir, else found next to the binary or installed.
+ * Without them the daemon serves the API alone. */
+static void load_ui(struct fetcher *f)
+{
+	char buf[4096];
+	const char *dir = *f->cfg->ui_dir ? f->cfg->ui_dir : paths_data_dir("ui", buf, sizeof(buf));
+	struct errbuf e;
+
+	f->ui = fetcher_ui_load(dir, &e);
+	if (!f->ui)
+		log_msg(*f->cfg->ui_dir ? LOG_WARNING : LOG_NOTICE, "no call-log page: %s", e.msg);
+}
+
 static int prepare(struct upkeep *u)
 {
 	struct errbuf e;
 
+	load_ui(u->f);
 	if (sign_key_load(&u->f->sign_key, u->f->cfg->signing_key_file, &e) < 0 ||
 	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
@@ -147,6 +162,7 @@ out:
 	db_free(up.db);
 	source_cache_free(f.sources);
 	sign_key_release(&f.sign_key);
+	fetcher_ui_free(f.ui);
 	conf_release(fetcher_conf_keys, fetcher_conf_nkeys, &cfg);
 	curl_global_cleanup();
 	return rc;

@@ -205,6 +205,28 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return req;
 }
 
+/* The one log line of a request: what it was, who, what came of it. */
+static void log_request(const struct http_request *req, double seconds,
+			enum MHD_RequestTerminationCode toe)
+{
+	struct buf line = BUF_INIT;
+	bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+
+	buf_addf(&line, "request id=%s method=%s path=%.200s status=%u", req->id,
+		 req->method ? req->method : "-", req->path, req->status);
+	if (req->user)
+		buf_addf(&line, " user=%.100s", req->user);
+	if (req->log_source)
+		buf_addf(&line, " source=%s", req->log_source);
+	if (req->log_call_id)
+		buf_addf(&line, " call_id=%.200s", req->log_call_id);
+	if (req->log_outcome)
+		buf_addf(&line, " outcome=%s", req->log_outcome);
+	buf_addf(&line, " ms=%.2f%s", seconds * 1e3, ok ? "" : " (connection closed early)");
+	log_msg(ok ? LOG_INFO : LOG_NOTICE, "%s", line.data);
+	buf_release(&line);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -220,18 +242,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	metrics_inc(req->status >= 500 ? &requests_5xx : req->status >= 400 ? &requests_4xx
 		    : req->status >= 300 ? &requests_3xx : &requests_2xx);
 	if (req->path && strcmp(req->path, "/metrics") != 0 && strcmp(req->path, "/healthz") != 0)
-		log_msg(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_INFO : LOG_NOTICE,
-			"request id=%s method=%s path=%.200s status=%u%s%s%s%.200s%s%s ms=%.2f%s",
-			req->id, req->method ? req->method : "-", req->path, req->status,
-			req->log_source ? " source=" : "", req->log_source ? req->log_source : "",
-			req->log_call_id ? " call_id=" : "", req->log_call_id ? req->log_call_id : "",
-			req->log_outcome ? " outcome=" : "", req->log_outcome ? req->log_outcome : "",
-			seconds * 1e3,
-			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+		log_request(req, seconds, toe);
 	free(req->uri);
 	free((char *)req->path);
 	free(req->log_source);
 	free(req->log_call_id);
+	free(req->user);
 	buf_release(&req->body);
 	buf_release(&req->extra_headers);
 	free(req);
@@ -253,8 +269,8 @@ static bool path_matches(const struct http_route *r, const char *path)
 {
 	size_t n = strlen(r->path);
 
-	if (n && r->path[n - 1] == '/')
-		return strncmp(path, r->path, n) == 0 && path[n] && !strchr(path + n, '/');
+	if (n && r->path[n - 1] == '/') /* the prefix and one more path segment, maybe empty */
+		return strncmp(path, r->path, n) == 0 && !strchr(path + n, '/');
 	return strcmp(path, r->path) == 0;
 }
 

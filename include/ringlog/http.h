@@ -33,6 +33,8 @@ struct http_request {
 	int64_t received_us;     /* wall clock, µs since the epoch */
 	int64_t start_ns;        /* monotonic, for latency */
 	unsigned status;
+	/* Who the request acts for, once authenticated (owned; logged). */
+	char *user;
 	/* What the log line says besides the basics (owned). */
 	char *log_source, *log_call_id;
 	const char *log_outcome;
@@ -43,7 +45,7 @@ typedef enum MHD_Result (*http_handler)(struct http_request *req, void *app);
 
 struct http_route {
 	const char *methods; /* "GET", "POST", "GET HEAD", ... */
-	const char *path;    /* exact path, or a prefix when it ends with '/' */
+	const char *path;    /* exact path; ending with '/': that and one more segment */
 	http_handler fn;
 	bool wants_body;     /* POST/PUT bodies are read (up to max_body) */
 };

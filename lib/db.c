@@ -163,6 +163,22 @@ PGresult *db_exec(struct db *db, const struct db_stmt *st, const char *const *pa
 	return db_exec_bin(db, st, params, NULL, NULL, e);
 }
 
+PGresult *db_exec_planned(struct db *db, const struct db_stmt *st, const char *const *params,
+			  struct errbuf *e)
+{
+	PGresult *res;
+	ExecStatusType s;
+
+	db->sqlstate[0] = '\0';
+	if (db_connect(db, e) < 0)
+		return NULL;
+	res = PQexecParams(db->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
+	s = PQresultStatus(res);
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+		return res;
+	return failed(db, res, st->name, e);
+}
+
 int db_command(struct db *db, const char *sql, struct errbuf *e)
 {
 	PGresult *res;
@@ -204,6 +220,27 @@ struct db *db_for_thread(const char *conninfo, const char *application_name)
 		pthread_setspecific(thread_key, db);
 	}
 	return db;
+}
+
+struct db *db_take_from_thread(const char *conninfo, const char *application_name)
+{
+	struct db *db = db_for_thread(conninfo, application_name);
+
+	pthread_setspecific(thread_key, NULL);
+	return db;
+}
+
+void db_return_to_thread(struct db *db)
+{
+	if (!db)
+		return;
+	pthread_once(&thread_key_once, make_thread_key);
+	if (pthread_getspecific(thread_key) || !db->conn || PQstatus(db->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		db_free(db);
+		return;
+	}
+	pthread_setspecific(thread_key, db);
 }
 
 int db_schema_version_expected(void)

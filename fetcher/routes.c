@@ -7,5 +7,10 @@ const struct http_route fetcher_routes[] = {
 	{ "GET", "/v1/calls", fetcher_handle_calls, false },
 	{ "GET", "/v1/calls/{id}", fetcher_handle_call, false },
 	{ "GET", "/v1/export.csv", fetcher_handle_export, false },
+	{ "GET", "/v1/leads", fetcher_handle_leads, false },
+	{ "POST", "/v1/leads", fetcher_handle_lead_upsert, true },
+	{ "GET", "/v1/leads/{id}", fetcher_handle_lead, false },
+	{ "GET", "/v1/tasks", fetcher_handle_tasks, false },
+	{ "POST", "/v1/tasks/{id}/done", fetcher_handle_task_done, false },
 	{ NULL, NULL, NULL, false },
 };

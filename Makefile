@@ -28,7 +28,7 @@ ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclu
               $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
 LIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lb64 -lpthread -lm
 
-SCHEMA_VERSION := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p' | sort -n | tail -1)
+SCHEMA_VERSIONS := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p' | sort -n | paste -sd, -)
 
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -54,8 +54,8 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The newest migration, known to every binary: the daemons refuse an older schema.
-$(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSION=$(SCHEMA_VERSION)
+# The migrations, known to every binary: the daemons refuse a schema without them.
+$(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 $(BUILD)/lib/db.o: $(wildcard sql/*.sql)
 $(BUILD)/lib/paths.o: ALL_CFLAGS += -DRINGLOG_DATADIR='"$(DATADIR)"'
 

@@ -515,26 +515,30 @@ static const struct db_stmt show_stmt = {
 enum MHD_Result fetcher_handle_click2call_show(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
-	const char *id = http_path_tail(req);
+	char *id = http_path_param(req, "id");
 	const char *params[] = { id };
 	enum MHD_Result rc;
 	struct errbuf e;
-	PGresult *res;
+	PGresult *res = NULL;
 
 	if (!fetcher_authorized(f, req, &rc))
-		return rc;
-	if (!*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18)
-		return http_reply_error(req, 404, "not_found", "no click-to-call %.40s", id);
+		goto out;
+	if (!id || !*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
+		rc = http_reply_error(req, 404, "not_found", "no such click-to-call");
+		goto out;
+	}
 	res = db_exec(fetcher_db(f), &show_stmt, params, &e);
 	if (!res) {
 		http_add_header(req, "Retry-After", "5");
-		return http_reply_error(req, 503, "unavailable", "the database is unreachable");
-	}
-	if (PQntuples(res) == 0)
+		rc = http_reply_error(req, 503, "unavailable", "the database is unreachable");
+	} else if (PQntuples(res) == 0) {
 		rc = http_reply_error(req, 404, "not_found", "no click-to-call %s", id);
-	else
+	} else {
 		rc = http_reply(req, 200, "application/json", PQgetvalue(res, 0, 0),
 				(size_t)PQgetlength(res, 0, 0));
+	}
+out:
 	PQclear(res);
+	free(id);
 	return rc;
 }

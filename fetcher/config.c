@@ -37,6 +37,8 @@ const struct conf_key fetcher_conf_keys[] = {
 	    "seconds between reloads of the sources table"),
 	KEY("fetcher", "shutdown_grace", CONF_INT, shutdown_grace_s, "10", 0, 600,
 	    "seconds to finish requests in flight on SIGTERM"),
+	KEY("fetcher", "max_exports", CONF_INT, max_exports, "4", 1, 256,
+	    "CSV exports streaming at once, each holding a database connection (503 above)"),
 	KEY("fetcher", "tls_cert", CONF_STRING, tls_cert, NULL, 0, 0,
 	    "PEM certificate chain for HTTPS (with tls_key)"),
 	KEY("fetcher", "tls_key", CONF_STRING, tls_key, NULL, 0, 0, "PEM private key for HTTPS"),

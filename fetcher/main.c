@@ -2,6 +2,7 @@
  * wires things together: config, signals, start, wait, shutdown. */
 #include <curl/curl.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "fetcher.h"
@@ -11,7 +12,8 @@
 
 static const char summary[] =
 	"Serves the CRM: call logs, recordings (fetched from the PBX on first play),\n"
-	"CSV exports and click-to-call.";
+	"CSV exports and click-to-call. `ringlog-fetcherd --list-routes` prints the\n"
+	"endpoints it serves (docs/openapi-fetcher.yaml documents them).";
 
 struct upkeep {
 	struct fetcher *f;
@@ -66,7 +68,8 @@ static int prepare(struct upkeep *u)
 
 	load_ui(u->f);
 	if (sign_key_load(&u->f->sign_key, u->f->cfg->signing_key_file, &e) < 0 ||
-	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0) {
+	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0 ||
+	    !(u->f->zones = fetcher_zones_load(u->db, &e))) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		return -1;
 	}
@@ -129,6 +132,11 @@ int main(int argc, char **argv)
 	struct conf_cli cli;
 	int rc = 1;
 
+	/* Before the config: listing the table needs neither a file nor a database. */
+	if (argc == 2 && strcmp(argv[1], "--list-routes") == 0) {
+		http_routes_print(fetcher_routes, stdout);
+		return 0;
+	}
 	if (load_config(&cfg, argc, argv, &cli) < 0)
 		goto out;
 	if (cli.help || cli.check_config) {
@@ -149,6 +157,7 @@ int main(int argc, char **argv)
 	up.db = db_new(cfg.database_url, "ringlog-fetcherd");
 	if (prepare(&up) < 0)
 		goto out;
+	fetcher_export_metrics_register();
 	srv = start_http(&f, &cfg);
 	if (!srv)
 		goto out;
@@ -161,6 +170,7 @@ int main(int argc, char **argv)
 out:
 	db_free(up.db);
 	source_cache_free(f.sources);
+	fetcher_zones_free(f.zones);
 	sign_key_release(&f.sign_key);
 	fetcher_ui_free(f.ui);
 	conf_release(fetcher_conf_keys, fetcher_conf_nkeys, &cfg);

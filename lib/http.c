@@ -68,15 +68,13 @@ void http_add_header(struct http_request *req, const char *name, const char *val
 	buf_add(&req->extra_headers, value, strlen(value) + 1);
 }
 
-enum MHD_Result http_reply(struct http_request *req, unsigned status, const char *content_type,
-			   const void *body, size_t len)
+/* Adds the request id, the extra headers and CONTENT_TYPE to RESP, queues
+ * it and lets go of it (MHD keeps its own reference). */
+static enum MHD_Result queue(struct http_request *req, unsigned status, const char *content_type,
+			     struct MHD_Response *resp)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result rc;
 
-	if (!resp)
-		return MHD_NO;
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
@@ -92,6 +90,32 @@ enum MHD_Result http_reply(struct http_request *req, unsigned status, const char
 	rc = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
+}
+
+enum MHD_Result http_reply(struct http_request *req, unsigned status, const char *content_type,
+			   const void *body, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	if (!resp)
+		return MHD_NO;
+	return queue(req, status, content_type, resp);
+}
+
+enum MHD_Result http_reply_stream(struct http_request *req, unsigned status,
+				  const char *content_type, size_t block_size,
+				  MHD_ContentReaderCallback reader, void *cls,
+				  MHD_ContentReaderFreeCallback release)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block_size, reader, cls, release);
+
+	if (!resp) {
+		release(cls);
+		return MHD_NO;
+	}
+	return queue(req, status, content_type, resp);
 }
 
 enum MHD_Result http_reply_json(struct http_request *req, unsigned status, json_object *obj)
@@ -265,13 +289,80 @@ static bool method_listed(const char *methods, const char *m)
 	return false;
 }
 
+/* A route path is exact ("/healthz"), a prefix when it ends with '/'
+ * ("/v1/cdr/" matches "/v1/cdr/acme"), or a template whose "{name}"
+ * segments each match one non-empty path segment ("/v1/tasks/{id}/done"). */
+static bool is_static(const struct http_route *r)
+{
+	size_t n = strlen(r->path);
+
+	return !strchr(r->path, '{') && !(n && r->path[n - 1] == '/');
+}
+
+/* Walks template TPL along PATH. When NAME is set, *VALUE and *LEN receive
+ * the segment that "{NAME}" matched. Returns whether the whole path matches. */
+static bool template_walk(const char *tpl, const char *path, const char *name,
+			  const char **value, size_t *len)
+{
+	size_t nlen = name ? strlen(name) : 0;
+
+	while (*tpl && *path) {
+		if (*tpl == '{') {
+			const char *close = strchr(tpl, '}');
+			size_t seg = strcspn(path, "/");
+
+			if (!close || seg == 0)
+				return false;
+			if (name && (size_t)(close - tpl - 1) == nlen && strncmp(tpl + 1, name, nlen) == 0) {
+				*value = path;
+				*len = seg;
+			}
+			tpl = close + 1;
+			path += seg;
+		} else if (*tpl++ != *path++) {
+			return false;
+		}
+	}
+	return !*tpl && !*path;
+}
+
 static bool path_matches(const struct http_route *r, const char *path)
 {
 	size_t n = strlen(r->path);
 
+	if (strchr(r->path, '{'))
+		return template_walk(r->path, path, NULL, NULL, NULL);
 	if (n && r->path[n - 1] == '/') /* the prefix and one more path segment, maybe empty */
 		return strncmp(path, r->path, n) == 0 && !strchr(path + n, '/');
 	return strcmp(path, r->path) == 0;
+}
+
+char *http_path_param(const struct http_request *req, const char *name)
+{
+	const char *value = NULL;
+	size_t len = 0;
+
+	if (!req->route || !template_walk(req->route->path, req->path, name, &value, &len) || !value)
+		return NULL;
+	return xstrndup(value, len);
+}
+
+void http_routes_print(const struct http_route *routes, FILE *out)
+{
+	for (const struct http_route *r = routes; r->fn; r++) {
+		size_t n = strlen(r->path);
+		bool prefix = !strchr(r->path, '{') && n && r->path[n - 1] == '/';
+
+		for (const char *m = r->methods; *m;) {
+			size_t len = strcspn(m, " ");
+
+			if (len)
+				fprintf(out, "%.*s %s%s\n", (int)len, m, r->path, prefix ? "{...}" : "");
+			m += len;
+			while (*m == ' ')
+				m++;
+		}
+	}
 }
 
 /* Finds the route for the request; answers 404/405 itself when there is none. */
@@ -281,14 +372,18 @@ static enum MHD_Result route(struct http_request *req)
 	struct buf allow = BUF_INIT;
 	enum MHD_Result rc;
 
-	for (r = req->server->opt.routes; r->fn; r++) {
-		if (!path_matches(r, req->path))
-			continue;
-		if (method_listed(r->methods, req->method)) {
-			req->route = r;
-			return MHD_YES;
+	/* Exact paths first, so "/v1/calls/live" wins over "/v1/calls/{id}". */
+	for (int pass = 0; pass < 2; pass++) {
+		for (r = req->server->opt.routes; r->fn; r++) {
+			if (is_static(r) != (pass == 0) || !path_matches(r, req->path))
+				continue;
+			if (method_listed(r->methods, req->method)) {
+				req->route = r;
+				buf_release(&allow);
+				return MHD_YES;
+			}
+			buf_addf(&allow, "%s%s", allow.len ? " " : "", r->methods);
 		}
-		buf_addf(&allow, "%s%s", allow.len ? " " : "", r->methods);
 	}
 	if (!allow.len)
 		return http_reply_error(req, 404, "not_found", "no such endpoint: %.200s", req->path);

@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ringlog/buf.h"
 #include "ringlog/compiler.h"
@@ -43,9 +44,15 @@ struct http_request {
 
 typedef enum MHD_Result (*http_handler)(struct http_request *req, void *app);
 
+/* PATH is exact ("/healthz"), a prefix when it ends with '/' ("/v1/cdr/"
+ * matches "/v1/cdr/acme"), or a template whose "{name}" segments each match
+ * one non-empty segment ("/v1/tasks/{id}/done"). Exact paths are tried
+ * before prefixes and templates, so "/v1/calls/live" wins over
+ * "/v1/calls/{id}" wherever it sits in the table. */
 struct http_route {
 	const char *methods; /* "GET", "POST", "GET HEAD", ... */
-	const char *path;    /* exact path; ending with '/': that and one more segment */
+	const char *path;    /* exact path; a template with {name} segments; or ending with
+	                       * '/': that and one more segment, maybe empty */
 	http_handler fn;
 	bool wants_body;     /* POST/PUT bodies are read (up to max_body) */
 };
@@ -81,6 +88,15 @@ enum MHD_Result http_reply_json(struct http_request *req, unsigned status, json_
 /* {"error": CODE, "message": ...}. */
 enum MHD_Result http_reply_error(struct http_request *req, unsigned status, const char *code,
 				 const char *fmt, ...) RL_PRINTF(4, 5);
+/* Answers STATUS with a body that READER (libmicrohttpd's content reader)
+ * writes as the client takes it: chunked, in blocks of at most BLOCK_SIZE,
+ * in constant memory. READER runs on the request's worker thread.
+ * RELEASE(CLS) runs exactly once: when the answer is complete, when the
+ * client went away mid-stream, or at once if the answer cannot be queued. */
+enum MHD_Result http_reply_stream(struct http_request *req, unsigned status,
+				  const char *content_type, size_t block_size,
+				  MHD_ContentReaderCallback reader, void *cls,
+				  MHD_ContentReaderFreeCallback release);
 /* Adds a header to the answer still to come. */
 void http_add_header(struct http_request *req, const char *name, const char *value);
 
@@ -89,6 +105,14 @@ const char *http_header(struct http_request *req, const char *name);
 const char *http_query_param(struct http_request *req, const char *name);
 /* The part of the path after the route's prefix ("/v1/cdr/acme" -> "acme"). */
 const char *http_path_tail(const struct http_request *req);
+/* The segment a template route's "{NAME}" matched ("/v1/tasks/{id}/done",
+ * "id" -> "7"). Returns a new string (caller frees), or NULL. */
+char *http_path_param(const struct http_request *req, const char *name);
+
+/* Prints "METHOD PATH" per line for every route and method of ROUTES (a
+ * prefix route's tail shows as "{...}"): what a daemon's --list-routes
+ * shows, so tests can hold the table against the API documentation. */
+void http_routes_print(const struct http_route *routes, FILE *out);
 
 /* Built-in handlers every daemon mounts. */
 enum MHD_Result http_handle_healthz(struct http_request *req, void *app);

@@ -100,6 +100,7 @@ static bool authorize(struct fetcher *f, struct http_request *req, enum MHD_Resu
 	}
 	if (strncmp(h + 7, UI_PREFIX, strlen(UI_PREFIX)) == 0) {
 		req->user = allow_ui ? ui_user(f, h + 7, &expired) : NULL;
+		req->auth = "session";
 		if (req->user)
 			return true;
 		*rc = !allow_ui ? http_reply_error(req, 403, "forbidden", "a UI session cannot do this")
@@ -123,6 +124,7 @@ static bool authorize(struct fetcher *f, struct http_request *req, enum MHD_Resu
 	}
 	revoked = PQgetvalue(res, 0, 1)[0] == 't';
 	req->user = xstrdup(PQgetvalue(res, 0, 2));
+	req->auth = "token";
 	PQclear(res);
 	if (revoked) {
 		*rc = http_reply_error(req, 403, "token_revoked", "this token was revoked");

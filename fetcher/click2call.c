@@ -79,13 +79,15 @@ static const char *check_vars(json_object *vars)
 	return NULL;
 }
 
-/* Reads the request into C. Returns NULL, or a message for a 400. */
-static const char *parse_click(json_object *body, struct click *c, const char **field)
+/* Reads the request into C; the agent defaults to USER (the UI session's
+ * CRM user). Returns NULL, or a message for a 400. */
+static const char *parse_click(json_object *body, const char *user, struct click *c,
+			       const char **field)
 {
 	json_object *v;
 
 	c->action = text_field(body, "action") ? text_field(body, "action") : "call";
-	c->agent = text_field(body, "agent");
+	c->agent = text_field(body, "agent") ? text_field(body, "agent") : user;
 	c->target = text_field(body, "target");
 	c->clicked_by = text_field(body, "clicked_by");
 	if (strcmp(c->action, "call") != 0 && strcmp(c->action, "terminate") != 0)
@@ -446,7 +448,9 @@ static enum MHD_Result place(struct fetcher *f, struct http_request *req, json_o
 	enum MHD_Result rc;
 	int lead;
 
-	why = parse_click(body, &c, &field);
+	/* A person at the page calls from their own phone by default. */
+	why = parse_click(body, req->auth && strcmp(req->auth, "session") == 0 ? req->user : NULL,
+			  &c, &field);
 	if (why)
 		return http_reply_error(req, 400, "invalid_request", "%s", why);
 	if (!c.clicked_by)

@@ -239,7 +239,7 @@ static void log_request(const struct http_request *req, double seconds,
 	buf_addf(&line, "request id=%s method=%s path=%.200s status=%u", req->id,
 		 req->method ? req->method : "-", req->path, req->status);
 	if (req->user)
-		buf_addf(&line, " user=%.100s", req->user);
+		buf_addf(&line, " user=%.100s auth=%s", req->user, req->auth ? req->auth : "-");
 	if (req->log_source)
 		buf_addf(&line, " source=%s", req->log_source);
 	if (req->log_call_id)

@@ -34,8 +34,10 @@ struct http_request {
 	int64_t received_us;     /* wall clock, µs since the epoch */
 	int64_t start_ns;        /* monotonic, for latency */
 	unsigned status;
-	/* Who the request acts for, once authenticated (owned; logged). */
+	/* Who the request acts for, once authenticated (owned; logged), and
+	 * how it proved it (a static word: "token", "session", "signed_url"). */
 	char *user;
+	const char *auth;
 	/* What the log line says besides the basics (owned). */
 	char *log_source, *log_call_id;
 	const char *log_outcome;

@@ -121,6 +121,14 @@ struct file_ctx {
 	int failed;
 };
 
+static bool section_is_ours(const struct conf_key *keys, size_t nkeys, const char *section)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
 static int on_ini(void *user, const char *section, const char *name, const char *value)
 {
 	struct file_ctx *f = user;
@@ -136,6 +144,10 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 			return 1;
 		}
 	}
+	/* One file serves every ringlog program: a section this program has no
+	 * key in belongs to another one. In our own sections, a stranger is a typo. */
+	if (!section_is_ours(f->keys, f->nkeys, section))
+		return 1;
 	err_set(f->e, "%s: unknown key \"%s\" in section [%s]", f->path, name, section);
 	f->failed = 1;
 	return 0;

@@ -40,7 +40,9 @@ struct conf_cli {
 /* Fills CFG from KEYS in the order above. Flags are --KEY for keys of
  * OWN_SECTION and --SECTION-KEY for the others ('_' may be written '-').
  * DEFAULT_PATH is read when no --config/$RINGLOG_CONFIG names a file and it
- * exists. Returns 0, or -1 with E filled. */
+ * exists. One file serves every ringlog program: a section in which KEYS has
+ * no key is skipped; an unknown key in a section of KEYS is an error.
+ * Returns 0, or -1 with E filled. */
 int conf_load(const struct conf_key *keys, size_t nkeys, const char *own_section,
 	      const char *default_path, void *cfg, int argc, char **argv,
 	      struct conf_cli *cli, struct errbuf *e) RL_MUST_CHECK;

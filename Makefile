@@ -12,7 +12,7 @@ SQLDIR    ?= $(DATADIR)/sql
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := libmicrohttpd json-c libpq libcurl inih libcrypto libsystemd
+PKGS      := libmicrohttpd gnutls json-c libpq libcurl inih libcrypto libsystemd
 
 VARIANT   := $(if $(filter 1,$(SAN)),san,default)
 BUILD     := build/$(VARIANT)

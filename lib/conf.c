@@ -289,6 +289,43 @@ void conf_release(const struct conf_key *keys, size_t nkeys, void *cfg)
 	}
 }
 
+const struct conf_key *conf_find(const struct conf_key *keys, size_t nkeys, const char *section,
+				 const char *name)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const char *conf_string(const struct conf_key *k, const void *cfg)
+{
+	const char *s = NULL;
+
+	if (k && k->type == CONF_STRING)
+		memcpy(&s, (const char *)cfg + k->offset, sizeof(s));
+	return s;
+}
+
+bool conf_same(const struct conf_key *k, const void *a, const void *b)
+{
+	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+
+	switch (k->type) {
+	case CONF_STRING: {
+		const char *sa = conf_string(k, a), *sb = conf_string(k, b);
+
+		return strcmp(sa ? sa : "", sb ? sb : "") == 0;
+	}
+	case CONF_INT:
+	case CONF_BYTES:
+		return memcmp(fa, fb, sizeof(long long)) == 0;
+	case CONF_BOOL:
+		return memcmp(fa, fb, sizeof(bool)) == 0;
+	}
+	return false;
+}
+
 void conf_print(const struct conf_key *keys, size_t nkeys, const void *cfg)
 {
 	const char *section = "";

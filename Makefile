@@ -2,13 +2,22 @@
 #   make            build everything          make test     the whole suite
 #   make run        a private cluster, both daemons and a demo (installs what is missing)
 #   make SAN=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer build
-#   make install PREFIX=/usr DESTDIR=/tmp/pkg
+#   make install PREFIX=/usr DESTDIR=/tmp/pkg   (as root without DESTDIR: also
+#                   the ringlog user, its directories and a signing key)
+#   make fuzz FUZZ_SECONDS=60   make chaos   make valgrind
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
 DATADIR   ?= $(PREFIX)/share/ringlog
+DOCDIR    ?= $(PREFIX)/share/doc/ringlog
 SYSCONFDIR ?= /etc
 SQLDIR    ?= $(DATADIR)/sql
+# Where Debian 12's systemd looks for packaged units (/lib/systemd/system for
+# PREFIX=/usr); /usr/local/lib/systemd/system is searched too.
+UNITDIR   ?= $(if $(filter /usr,$(PREFIX)),$(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system),$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -39,12 +48,14 @@ ringlog_SRC          := $(wildcard cli/*.c)
 ringlog-ingestd_SRC  := $(wildcard ingest/*.c)
 ringlog-fetcherd_SRC := $(wildcard fetcher/*.c)
 BINS      := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+DAEMONS   := $(filter-out ringlog,$(PROGRAMS))
+UNITS     := $(DAEMONS:%=$(BUILD)/systemd/%.service)
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all test unit integration run bench install uninstall clean format fuzz deps
+.PHONY: all test unit integration run bench install uninstall check-units clean format fuzz deps FORCE
 all: $(BINS)
 
 Q := $(if $(V),,@)
@@ -58,6 +69,12 @@ $(BUILD)/%.o: %.c
 $(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSION=$(SCHEMA_VERSION)
 $(BUILD)/lib/db.o: $(wildcard sql/*.sql)
 $(BUILD)/cli/migrate.o: ALL_CFLAGS += -DRINGLOG_SQLDIR='"$(SQLDIR)"'
+# ... rebuilt when SQLDIR changes (`make` then `make install PREFIX=/usr`).
+$(BUILD)/cli/migrate.o: $(BUILD)/sqldir
+$(BUILD)/sqldir: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SQLDIR)' | cmp -s - $@ 2>/dev/null || echo '$(SQLDIR)' >$@
+FORCE:
 
 $(LIBRINGLOG): $(LIB_OBJ)
 	@rm -f $@
@@ -97,14 +114,50 @@ bench: deps all
 	@scripts/deps.sh bench
 	@RINGLOG_BUILD=$(BUILD) bench/run
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SQLDIR)
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -m 644 sql/*.sql $(DESTDIR)$(SQLDIR)/
+# The units name the installed binaries.
+$(BUILD)/systemd/%.service: systemd/%.service
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
 
+# Debian's places: the admin command in bin, the daemons in sbin, the schema
+# in share/ringlog, units, sysusers.d and tmpfiles.d under lib, the README
+# and the commented example config in share/doc/ringlog; the example also
+# becomes /etc/ringlog/ringlog.conf unless that exists (it is never replaced).
+install: all $(UNITS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SQLDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/ringlog
+	install -m 755 $(BUILD)/bin/ringlog $(DESTDIR)$(BINDIR)/
+	install -m 755 $(DAEMONS:%=$(BUILD)/bin/%) $(DESTDIR)$(SBINDIR)/
+	install -m 644 sql/*.sql $(DESTDIR)$(SQLDIR)/
+	install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf
+	install -m 644 systemd/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
+	install -m 644 README.md $(wildcard docs/*.*) $(DESTDIR)$(DOCDIR)/
+	install -m 644 etc/ringlog.conf $(DESTDIR)$(DOCDIR)/examples/
+	test -e $(DESTDIR)$(SYSCONFDIR)/ringlog/ringlog.conf || \
+		install -m 640 etc/ringlog.conf $(DESTDIR)$(SYSCONFDIR)/ringlog/ringlog.conf
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		SYSCONFDIR=$(SYSCONFDIR) SYSUSERSDIR=$(SYSUSERSDIR) TMPFILESDIR=$(TMPFILESDIR) \
+			scripts/postinst.sh; \
+	else \
+		echo "installed; as root, scripts/postinst.sh makes the ringlog user, its directories and a signing key"; \
+	fi
+
+# Exposure of each unit as systemd rates it; fails above 2.0.
+check-units: $(UNITS)
+	@for u in $(UNITS); do \
+		out=$$(systemd-analyze security --offline=true --threshold=20 $$u); rc=$$?; \
+		echo "$$out" | tail -1; [ $$rc -eq 0 ] || exit 1; \
+	done
+
+# Leaves /etc/ringlog, /var/lib/ringlog and /var/spool/ringlog (data), as
+# removing a Debian package does.
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGRAMS))
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(BINDIR)/ringlog $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(DAEMONS:%=%.service))
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 format:
 	clang-format -i $(wildcard include/ringlog/*.h lib/*.c cli/*.c cli/*.h ingest/*.c ingest/*.h fetcher/*.c fetcher/*.h tests/unit/*.c)
@@ -112,4 +165,4 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

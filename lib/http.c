@@ -314,6 +314,32 @@ static enum MHD_Result begin(struct http_request *req, const char *url, const ch
 	return MHD_YES;
 }
 
+/* A body without Content-Length (chunked) passed max_body while it was
+ * coming in, when libmicrohttpd cannot answer yet: drop the rest and answer
+ * 413 once it is in, or hang up when it goes on past this many bodies' worth. */
+#define HTTP_DROP_BODIES 4
+
+static enum MHD_Result take_body(struct http_request *req, const char *data, size_t *size)
+{
+	long long max = req->server->opt.max_body;
+	size_t n = *size;
+
+	*size = 0;
+	if (!req->route->wants_body)
+		return MHD_YES;
+	if (req->body_too_large || req->body.len + n > (size_t)max) {
+		req->body_too_large = true;
+		req->body_dropped += req->body.len + n;
+		buf_release(&req->body);
+		if (req->body_dropped <= (size_t)max * HTTP_DROP_BODIES)
+			return MHD_YES;
+		req->log_outcome = "body_too_large";
+		return MHD_NO;
+	}
+	buf_add(&req->body, data, n);
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -329,16 +355,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (*upload_data_size) {
-		if (req->body.len + *upload_data_size > (size_t)s->opt.max_body || !req->route->wants_body) {
-			*upload_data_size = 0;
-			req->body_too_large = true;
-			return req->route->wants_body ? too_large(req) : MHD_YES;
-		}
-		buf_add(&req->body, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
+	if (*upload_data_size)
+		return take_body(req, upload_data, upload_data_size);
+	if (req->body_too_large)
+		return too_large(req);
 	return req->route->fn(req, s->opt.app);
 }
 

@@ -28,7 +28,8 @@ struct http_request {
 	struct http_server *server;
 	const struct http_route *route;
 	struct buf body;
-	bool body_too_large;
+	bool body_too_large;     /* over max_body: answered 413 once it has come */
+	size_t body_dropped;     /* bytes of it thrown away meanwhile */
 	bool answered;
 	int64_t received_us;     /* wall clock, µs since the epoch */
 	int64_t start_ns;        /* monotonic, for latency */

@@ -4,7 +4,7 @@
 #   make SAN=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make install PREFIX=/usr DESTDIR=/tmp/pkg   (as root without DESTDIR: also
 #                   the ringlog user, its directories and a signing key)
-#   make fuzz FUZZ_SECONDS=60   make chaos   make valgrind
+#   make fuzz FUZZ_SECONDS=60
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
@@ -55,7 +55,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all test unit integration run bench install uninstall check-units clean format fuzz deps FORCE
+.PHONY: all test unit integration run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
 all: $(BINS)
 
 Q := $(if $(V),,@)
@@ -92,6 +92,40 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBRINGLOG)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS)
+
+# libFuzzer harnesses (clang): every tests/fuzz/fuzz_<name>.c is one, linked
+# with the library built again with the fuzzer's instrumentation. `make fuzz`
+# runs each for FUZZ_SECONDS from a corpus seeded with fixture files (see
+# tests/fuzz/fuzz.h); crashes land in build/fuzz/crashes/. gcc -Werror is the
+# warning gate; clang only warns here.
+FUZZ_CC   ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) -g -O1 -fno-omit-frame-pointer \
+	      $(FUZZ_SAN) -Iinclude $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB  := $(FUZZ_BUILD)/libringlog.a
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/lib/db.o: FUZZ_CFLAGS += -DRINGLOG_SCHEMA_VERSION=$(SCHEMA_VERSION)
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
 
 unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
@@ -160,7 +194,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 format:
-	clang-format -i $(wildcard include/ringlog/*.h lib/*.c cli/*.c cli/*.h ingest/*.c ingest/*.h fetcher/*.c fetcher/*.h tests/unit/*.c)
+	clang-format -i $(wildcard include/ringlog/*.h lib/*.c cli/*.c cli/*.h ingest/*.c ingest/*.h fetcher/*.c fetcher/*.h tests/unit/*.c tests/fuzz/*.[ch])
 
 clean:
 	rm -rf build

@@ -4,7 +4,7 @@
 #   make SAN=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make install PREFIX=/usr DESTDIR=/tmp/pkg   (as root without DESTDIR: also
 #                   the ringlog user, its directories and a signing key)
-#   make fuzz FUZZ_SECONDS=60
+#   make fuzz FUZZ_SECONDS=60   make chaos   make valgrind
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
@@ -55,7 +55,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all test unit integration run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
+.PHONY: all test unit integration chaos valgrind run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
 all: $(BINS)
 
 Q := $(if $(V),,@)
@@ -137,6 +137,16 @@ integration: all
 # PostgreSQL cluster and the real daemons over loopback.
 test: all $(UNIT_BINS)
 	@RINGLOG_BUILD=$(BUILD) tests/run-all $(UNIT_BINS)
+
+# Fault tests (loopback, bounded in time): kill -9 under load, PostgreSQL
+# stopped and crashed under load, the spool's disk full, slowloris. Each
+# prints its acknowledged-versus-stored figures.
+chaos: all
+	@RINGLOG_BUILD=$(BUILD) tests/integration/run $(notdir $(wildcard tests/integration/chaos_*.py))
+
+# The unit tests under valgrind: any error or leak fails.
+valgrind: $(UNIT_BINS)
+	@RINGLOG_VALGRIND=1 tests/run-unit $(UNIT_BINS)
 
 deps:
 	@scripts/deps.sh build test

@@ -49,7 +49,8 @@ static int parse_number(const char *text, bool bytes, long long *out)
 			end++;
 		if (tolower((unsigned char)*end) == 'b')
 			end++;
-		if (v > (1LL << (62 - shift)))
+		/* No negative sizes: shifting one is undefined (found by fuzz_conf). */
+		if (v < 0 || v > (1LL << (62 - shift)))
 			return -1;
 		v <<= shift;
 	}

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ringlog/conf.h"
@@ -57,11 +58,31 @@ static void test_unknown_key_in_own_section_is_an_error(void **state)
 	conf_release(keys, RL_ARRAY_LEN(keys), &c);
 }
 
+static void test_negative_size_with_suffix_is_refused(void **state)
+{
+	static const char *const bad[] = { "-2k", "-1M", "-9223372036854775807G", "-0x1k" };
+	struct conf_cli cli;
+	struct errbuf e;
+
+	(void)state;
+	for (size_t i = 0; i < RL_ARRAY_LEN(bad); i++) {
+		char flag[64];
+		char *argv[] = { (char *)"test", flag, NULL };
+		struct cfg c = { 0 };
+
+		snprintf(flag, sizeof(flag), "--max-body=%s", bad[i]);
+		assert_int_equal(conf_load(keys, RL_ARRAY_LEN(keys), "ingest", NULL, &c, 2, argv, &cli, &e), -1);
+		assert_non_null(strstr(e.msg, "not a number"));
+		conf_release(keys, RL_ARRAY_LEN(keys), &c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sections_of_other_programs_are_skipped),
 		cmocka_unit_test(test_unknown_key_in_own_section_is_an_error),
+		cmocka_unit_test(test_negative_size_with_suffix_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

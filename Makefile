@@ -4,7 +4,7 @@
 #   make SAN=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make install PREFIX=/usr DESTDIR=/tmp/pkg   (as root without DESTDIR: also
 #                   the ringlog user, its directories and a signing key)
-#   make fuzz FUZZ_SECONDS=60   make chaos   make valgrind
+#   make fuzz FUZZ_SECONDS=60   make chaos   make valgrind   make systemd-smoke
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
@@ -55,7 +55,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all test unit integration chaos valgrind run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
+.PHONY: all test unit integration chaos valgrind systemd-smoke run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
 all: $(BINS)
 
 Q := $(if $(V),,@)
@@ -143,6 +143,11 @@ test: all $(UNIT_BINS)
 # prints its acknowledged-versus-stored figures.
 chaos: all
 	@RINGLOG_BUILD=$(BUILD) tests/integration/run $(notdir $(wildcard tests/integration/chaos_*.py))
+
+# The installed units, hardening included, under a private systemd in its
+# own namespaces (where systemd is not PID 1; says SKIP elsewhere).
+systemd-smoke:
+	@SAN=$(SAN) tests/systemd-smoke
 
 # The unit tests under valgrind: any error or leak fails.
 valgrind: $(UNIT_BINS)

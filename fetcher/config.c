@@ -18,6 +18,8 @@ const struct conf_key fetcher_conf_keys[] = {
 	    "seconds an idle or slow connection is kept"),
 	KEY("fetcher", "max_connections", CONF_INT, max_connections, "1024", 1, 65536,
 	    "simultaneous connections"),
+	KEY("fetcher", "max_connections_per_ip", CONF_INT, max_connections_per_ip, "256", 0, 65536,
+	    "simultaneous connections from one client address (0: no limit)"),
 	KEY("fetcher", "signing_key_file", CONF_STRING, signing_key_file,
 	    "/etc/ringlog/signing.key", 0, 0,
 	    "secret key (32+ bytes) that signs play URLs for browsers"),

@@ -21,6 +21,7 @@ struct fetcher_config {
 	long long max_body;
 	long long timeout_s;
 	long long max_connections;
+	long long max_connections_per_ip;
 	char *signing_key_file;
 	long long play_url_ttl_s;
 	char *public_url;

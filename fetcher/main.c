@@ -10,6 +10,8 @@
 #include "ringlog/db.h"
 #include "ringlog/paths.h"
 
+#define CONFIG_PATH "/etc/ringlog/ringlog.conf"
+
 static const char summary[] =
 	"Serves the CRM: call logs, recordings (fetched from the PBX on first play),\n"
 	"CSV exports and click-to-call. `ringlog-fetcherd --list-routes` prints the\n"
@@ -19,13 +21,14 @@ struct upkeep {
 	struct fetcher *f;
 	struct db *db;
 	time_t next_refresh;
+	struct daemon_config conf; /* for SIGHUP */
 };
 
 static int load_config(struct fetcher_config *cfg, int argc, char **argv, struct conf_cli *cli)
 {
 	struct errbuf e;
 
-	if (conf_load(fetcher_conf_keys, fetcher_conf_nkeys, "fetcher", "/etc/ringlog/ringlog.conf",
+	if (conf_load(fetcher_conf_keys, fetcher_conf_nkeys, "fetcher", CONFIG_PATH,
 		      cfg, argc, argv, cli, &e) < 0) {
 		fprintf(stderr, "ringlog-fetcherd: %s\n", e.msg);
 		return -1;
@@ -81,6 +84,7 @@ static void reload(void *ctx)
 	struct upkeep *u = ctx;
 	struct errbuf e;
 
+	daemon_reload_config(&u->conf);
 	if (reload_sources(u, &e) < 0)
 		log_msg(LOG_WARNING, "sources not reloaded: %s", e.msg);
 	else
@@ -108,6 +112,7 @@ static struct http_server *start_http(struct fetcher *f, const struct fetcher_co
 		.max_body = cfg->max_body,
 		.timeout_s = (int)cfg->timeout_s,
 		.max_connections = (int)cfg->max_connections,
+		.max_connections_per_ip = (int)cfg->max_connections_per_ip,
 		.db_conninfo = cfg->database_url,
 		.tls_cert = cfg->tls_cert,
 		.tls_key = cfg->tls_key,
@@ -161,6 +166,8 @@ int main(int argc, char **argv)
 	srv = start_http(&f, &cfg);
 	if (!srv)
 		goto out;
+	up.conf = (struct daemon_config){ fetcher_conf_keys, fetcher_conf_nkeys, "fetcher",
+					  CONFIG_PATH, sizeof(cfg), &cfg, argc, argv, srv };
 	daemon_ready(cfg.listen, srv, NULL);
 	daemon_wait(&hooks);
 	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));

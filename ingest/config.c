@@ -22,6 +22,8 @@ const struct conf_key ingest_conf_keys[] = {
 	    "seconds an idle or slow connection is kept"),
 	KEY("ingest", "max_connections", CONF_INT, max_connections, "1024", 1, 65536,
 	    "simultaneous connections"),
+	KEY("ingest", "max_connections_per_ip", CONF_INT, max_connections_per_ip, "256", 0, 65536,
+	    "simultaneous connections from one client address (0: no limit)"),
 	KEY("ingest", "spool_dir", CONF_STRING, spool_dir, "/var/spool/ringlog", 0, 0,
 	    "where pushes wait while PostgreSQL is unreachable"),
 	KEY("ingest", "spool_max", CONF_BYTES, spool_max, "1G", 1024, 1LL << 50,

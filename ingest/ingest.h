@@ -20,6 +20,7 @@ struct ingest_config {
 	long long max_body;
 	long long timeout_s;
 	long long max_connections;
+	long long max_connections_per_ip;
 	char *spool_dir;
 	long long spool_max;
 	long long source_refresh_s;

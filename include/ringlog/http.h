@@ -29,7 +29,8 @@ struct http_request {
 	struct http_server *server;
 	const struct http_route *route;
 	struct buf body;
-	bool body_too_large;
+	bool body_too_large;     /* over max_body: answered 413 once it has come */
+	size_t body_dropped;     /* bytes of it thrown away meanwhile */
 	bool answered;
 	int64_t received_us;     /* wall clock, µs since the epoch */
 	int64_t start_ns;        /* monotonic, for latency */
@@ -66,6 +67,7 @@ struct http_options {
 	long long max_body;       /* bytes */
 	int timeout_s;            /* idle connection timeout */
 	int max_connections;
+	int max_connections_per_ip; /* 0: no limit per client address */
 	const char *db_conninfo;  /* for /readyz */
 	const char *tls_cert;     /* PEM files; both or neither */
 	const char *tls_key;
@@ -81,6 +83,15 @@ unsigned http_server_port(const struct http_server *s);
 void http_server_stop(struct http_server *s, int grace_ms);
 /* Requests being served right now. */
 int http_server_in_flight(const struct http_server *s);
+/* Reads the TLS certificate and key files again (SIGHUP) for new
+ * connections; open ones keep theirs. HTTPS cannot be switched on or off
+ * this way. Returns 0 (also when serving plain HTTP and still asked to), or
+ * -1 with E filled: then the certificate in use stays. */
+int http_server_reload_tls(struct http_server *s, const char *cert, const char *key,
+			   struct errbuf *e) RL_MUST_CHECK;
+/* Appends the served certificate's subject, issuer and expiry to OUT;
+ * returns false when serving plain HTTP. */
+bool http_server_describe_tls(const struct http_server *s, struct buf *out);
 
 /* Answers (each returns what the MHD handler must return). */
 enum MHD_Result http_reply(struct http_request *req, unsigned status, const char *content_type,

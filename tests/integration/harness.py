@@ -74,6 +74,19 @@ def pg_stop():
     subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", PG_DIR], check=True)
 
 
+def pg_crash():
+    """Stops PostgreSQL as a crash would (immediate: no checkpoint, recovery at start)."""
+    subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "crash", PG_DIR], check=True)
+
+
+def free_port():
+    """A TCP port free on loopback right now, for a daemon restarted on the same one."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def pg_start():
     subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "start", PG_DIR], check=True,
                    stdout=subprocess.DEVNULL)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "ringlog/blob.h"
 #include "ringlog/buf.h"
 #include "ringlog/conf.h"
 #include "ringlog/http.h"
@@ -25,6 +26,13 @@ struct fetcher_config {
 	long long shutdown_grace_s;
 	char *tls_cert, *tls_key;
 	char *log_level;
+	char *blob_dir;
+	long long recording_max;
+	long long fetch_workers;
+	long long fetch_connect_timeout_s, fetch_timeout_s;
+	long long fetch_retry_base_s, fetch_retry_max_s, fetch_max_attempts;
+	bool prefetch;
+	long long prefetch_concurrency, prefetch_interval_s;
 };
 
 extern const struct conf_key fetcher_conf_keys[];
@@ -34,10 +42,17 @@ struct fetcher {
 	const struct fetcher_config *cfg;
 	struct sign_key sign_key;
 	struct source_cache *sources;
+	struct blob_store *blobs;        /* recordings */
+	struct rec_engine *recordings;   /* fetches from PBXs (recordings.h) */
 };
 
 /* The route table of the daemon (ends with a NULL handler). */
 extern const struct http_route fetcher_routes[];
+
+struct rec_engine;
+
+/* GET|HEAD /v1/recordings/{id}: a recording, by bearer token or signed URL. */
+enum MHD_Result fetcher_handle_recording(struct http_request *req, void *app);
 
 /* The calling worker thread's database connection. */
 struct db *fetcher_db(struct fetcher *f);

@@ -1,9 +1,11 @@
 /* ringlog-fetcherd: serves the CRM and its users' browsers. main() only
  * wires things together: config, signals, start, wait, shutdown. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "fetcher.h"
+#include "rec_internal.h"
 #include "ringlog/daemon.h"
 #include "ringlog/db.h"
 
@@ -50,6 +52,7 @@ static int prepare(struct upkeep *u)
 	struct errbuf e;
 
 	if (sign_key_load(&u->f->sign_key, u->f->cfg->signing_key_file, &e) < 0 ||
+	    !(u->f->blobs = blob_store_open(u->f->cfg->blob_dir, &e)) ||
 	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		return -1;
@@ -80,6 +83,11 @@ static int tick(void *ctx)
 	return 1000;
 }
 
+static void before_stop(void *app)
+{
+	rec_engine_cancel(((struct fetcher *)app)->recordings);
+}
+
 static struct http_server *start_http(struct fetcher *f, const struct fetcher_config *cfg)
 {
 	struct http_options o = {
@@ -94,6 +102,7 @@ static struct http_server *start_http(struct fetcher *f, const struct fetcher_co
 		.tls_key = cfg->tls_key,
 		.routes = fetcher_routes,
 		.app = f,
+		.before_stop = before_stop,
 	};
 	struct errbuf e;
 	struct http_server *srv = http_server_start(&o, &e);
@@ -111,6 +120,7 @@ int main(int argc, char **argv)
 	struct daemon_hooks hooks = { &up, tick, reload };
 	struct http_server *srv = NULL;
 	struct conf_cli cli;
+	struct errbuf e;
 	int rc = 1;
 
 	if (load_config(&cfg, argc, argv, &cli) < 0)
@@ -125,10 +135,20 @@ int main(int argc, char **argv)
 	}
 	log_init("ringlog-fetcherd", daemon_log_level(cfg.log_level));
 	daemon_block_signals();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_msg(LOG_ERR, "cannot start: libcurl does not initialise");
+		goto out;
+	}
 	f.sources = source_cache_new();
 	up.db = db_new(cfg.database_url, "ringlog-fetcherd");
 	if (prepare(&up) < 0)
 		goto out;
+	rec_metrics_register();
+	f.recordings = rec_engine_start(&f, &e);
+	if (!f.recordings) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	srv = start_http(&f, &cfg);
 	if (!srv)
 		goto out;
@@ -136,9 +156,15 @@ int main(int argc, char **argv)
 	daemon_wait(&hooks);
 	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));
 	http_server_stop(srv, (int)cfg.shutdown_grace_s * 1000);
+	srv = NULL;
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
+	if (srv) /* started, then something failed after it */
+		http_server_stop(srv, 0);
+	rec_engine_stop(f.recordings);
+	blob_store_close(f.blobs);
+	curl_global_cleanup();
 	db_free(up.db);
 	source_cache_free(f.sources);
 	sign_key_release(&f.sign_key);

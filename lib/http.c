@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,12 +75,21 @@ enum MHD_Result http_reply(struct http_request *req, unsigned status, const char
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result rc;
 
 	if (!resp)
 		return MHD_NO;
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	return http_reply_response(req, status, resp);
+}
+
+enum MHD_Result http_reply_response(struct http_request *req, unsigned status,
+				    struct MHD_Response *resp)
+{
+	enum MHD_Result rc;
+
+	if (!resp)
+		return MHD_NO;
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
 	for (size_t i = 0; i < req->extra_headers.len;) {
 		const char *name = req->extra_headers.data + i;
@@ -130,6 +141,26 @@ const char *http_header(struct http_request *req, const char *name)
 const char *http_query_param(struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_body(struct http_request *req, size_t *len)
+{
+	void *map;
+
+	*len = 0;
+	if (req->body_fd < 0) {
+		*len = req->body.len;
+		return req->body.data;
+	}
+	if (!req->body_map && req->body_size) {
+		map = mmap(NULL, req->body_size, PROT_READ, MAP_SHARED, req->body_fd, 0);
+		if (map == MAP_FAILED)
+			return NULL;
+		madvise(map, req->body_size, MADV_SEQUENTIAL);
+		req->body_map = map;
+	}
+	*len = req->body_map ? req->body_size : 0;
+	return req->body_map;
 }
 
 const char *http_path_tail(const struct http_request *req)
@@ -194,6 +225,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	req->server = s;
 	req->conn = conn;
+	req->body_fd = -1;
 	req->uri = xstrdup(uri);
 	q = strchr(req->uri, '?');
 	req->query = q ? q + 1 : "";
@@ -228,6 +260,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			req->log_outcome ? " outcome=" : "", req->log_outcome ? req->log_outcome : "",
 			seconds * 1e3,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+	if (req->app_ctx_free)
+		req->app_ctx_free(req->app_ctx);
+	if (req->body_map)
+		munmap(req->body_map, req->body_size);
+	if (req->body_fd >= 0)
+		close(req->body_fd);
 	free(req->uri);
 	free((char *)req->path);
 	free(req->log_source);
@@ -310,6 +348,61 @@ static enum MHD_Result begin(struct http_request *req, const char *url, const ch
 	return MHD_YES;
 }
 
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* An unlinked file for a large body: nobody else can see it, and it is gone
+ * when closed, even after a crash. */
+static int spill_file(const struct http_server *s)
+{
+	const char *dir = s->opt.spill_dir && *s->opt.spill_dir ? s->opt.spill_dir : "/tmp";
+	struct buf name = BUF_INIT;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	buf_addf(&name, "%s/.body-XXXXXX", dir);
+	fd = mkostemp(name.data, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(name.data);
+	buf_release(&name);
+	return fd;
+}
+
+/* Appends a piece of the body: in memory, or in the spill file once the
+ * route allows it and the body has grown past the threshold. */
+static int body_add(struct http_request *req, const char *data, size_t n)
+{
+	const struct http_options *o = &req->server->opt;
+
+	if (req->body_fd < 0 && req->route->wants_body == HTTP_BODY_SPILL && req->body.len + n > (size_t)o->spill_threshold) {
+		req->body_fd = spill_file(req->server);
+		if (req->body_fd < 0 || write_all(req->body_fd, buf_str(&req->body), req->body.len) < 0)
+			return -1;
+		buf_release(&req->body);
+	}
+	if (req->body_fd >= 0) {
+		if (write_all(req->body_fd, data, n) < 0)
+			return -1;
+	} else {
+		buf_add(&req->body, data, n);
+	}
+	req->body_size += n;
+	return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -326,13 +419,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (req->body.len + *upload_data_size > (size_t)s->opt.max_body || !req->route->wants_body) {
-			*upload_data_size = 0;
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (req->body_size + n > (uint64_t)s->opt.max_body || !req->route->wants_body) {
 			req->body_too_large = true;
 			return req->route->wants_body ? too_large(req) : MHD_YES;
 		}
-		buf_add(&req->body, upload_data, *upload_data_size);
-		*upload_data_size = 0;
+		if (body_add(req, upload_data, n) < 0) {
+			log_msg(LOG_ERR, "request id=%s: cannot keep the body: %s", req->id, strerror(errno));
+			http_add_header(req, "Retry-After", "30");
+			return http_reply_error(req, 503, "unavailable", "the body cannot be kept right now");
+		}
 		return MHD_YES;
 	}
 	return req->route->fn(req, s->opt.app);
@@ -431,7 +529,10 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/* Suspend/resume for handlers that wait (a recording still downloading);
+	 * harmless to the others. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	struct MHD_OptionItem tls[3];
 	unsigned char salt[4];
@@ -466,6 +567,9 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		/* daemon_block_signals() blocks SIGPIPE in every thread, which is
+		 * what lets libmicrohttpd send files with sendfile(). */
+		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
 		MHD_OPTION_ARRAY, tls_options(s, tls),
 		MHD_OPTION_END);
 	if (!s->daemon) {
@@ -503,6 +607,8 @@ void http_server_stop(struct http_server *s, int grace_ms)
 		close(fd);
 	for (int waited = 0; s->in_flight > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);
+	if (s->opt.before_stop)
+		s->opt.before_stop(s->opt.app);
 	MHD_stop_daemon(s->daemon);
 	in_flight_gauge.ctx = NULL;
 	free(s->tls_cert_pem);

@@ -232,6 +232,10 @@ int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *co
 	}
 	PQclear(res);
 	PQexitPipelineMode(db->conn);
+	/* A failed statement skipped the COMMIT: the explicit transaction is
+	 * still open and aborted. End it, or every later statement fails. */
+	if (PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+		PQclear(PQexec(db->conn, "ROLLBACK"));
 	if (ok && got == n)
 		return 0;
 	while (got)

@@ -17,6 +17,8 @@ static const char usage[] =
 	"  token add|list|revoke  bearer tokens of the CRM's backend\n"
 	"  dead-letters list|show|replay\n"
 	"                         pushes that could not be stored, and why\n"
+	"  recordings list|show|retry|gc\n"
+	"                         calls' recordings: fetch state, retries, unused blobs\n"
 	"\n"
 	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
 	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
@@ -48,6 +50,8 @@ static const struct {
 	{ "tokens", cmd_token },
 	{ "dead-letters", cmd_dead_letters },
 	{ "dead-letter", cmd_dead_letters },
+	{ "recordings", cmd_recordings },
+	{ "recording", cmd_recordings },
 };
 
 int main(int argc, char **argv)

@@ -50,6 +50,7 @@ static int to_blob(void *ctx, const void *data, size_t len, struct errbuf *e)
 		d->fail = blob_writer_too_large(d->w) ? FAIL_TOO_LARGE : FAIL_STORE;
 		return -1;
 	}
+	d->fail = FAIL_INVALID; /* what stops the stream from now on is the text */
 	return 0;
 }
 

@@ -13,6 +13,9 @@ ALTER TABLE recordings
     ADD COLUMN lease_owner text,         -- the fetcher process fetching it now ...
     ADD COLUMN lease_until timestamptz;  -- ... until then; after it, anyone may
 
+-- Which rows use a blob (`ringlog recordings gc`; inline audio shared by calls).
+CREATE INDEX recordings_blob ON recordings (blob_key) WHERE blob_key IS NOT NULL;
+
 -- Takes the lease of recording P_ID for P_OWNER (a fetcher process) for
 -- P_LEASE_S seconds, counting an attempt. Nothing comes back when the row is
 -- not remote, waits for a retry, or another owner's lease is running. The lease is

@@ -180,7 +180,7 @@ static int gc_one(void *ctx, const struct blob_info *info)
 	bool used;
 
 	g->seen++;
-	if (info->mtime >= g->before) /* perhaps a push still on its way to its row */
+	if (info->mtime > g->before) /* perhaps a push still on its way to its row */
 		return 0;
 	res = cli_query(g->cli, "SELECT EXISTS (SELECT 1 FROM recordings WHERE blob_key = $1)", 1, params);
 	if (!res)

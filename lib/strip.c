@@ -5,6 +5,7 @@
  * rest on what is copied out. */
 #include "ringlog/strip.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,7 +212,9 @@ static int string(struct scan *sc, int (*emit)(struct scan *, void *, const char
 		const char *p = sc->s + sc->i;
 		size_t left = sc->len - sc->i;
 
-		for (run = 0; run < left && p[run] != '"' && p[run] != '\\' && (unsigned char)p[run] >= 0x20; run++)
+		/* Raw control characters are not JSON, but json-c (strict)
+		 * takes them: only what json-c refuses is refused here. */
+		for (run = 0; run < left && p[run] != '"' && p[run] != '\\'; run++)
 			;
 		if (run && emit && emit(sc, arg, p, run) < 0)
 			return -1;
@@ -222,8 +225,6 @@ static int string(struct scan *sc, int (*emit)(struct scan *, void *, const char
 			sc->i++;
 			return 0;
 		}
-		if (p[run] != '\\')
-			return malformed(sc, "control character in a string");
 		{
 			char bytes[4];
 			size_t n;
@@ -350,12 +351,14 @@ static int array(struct scan *sc)
 	return 0;
 }
 
-/* true, false, null and numbers: json-c checks them on the copy. */
+/* true, false, null, numbers (and json-c's NaN and Infinity): json-c
+ * checks them on the copy. */
 static int literal(struct scan *sc)
 {
 	size_t start = sc->i;
 
-	while (sc->i < sc->len && strchr("0123456789+-.eEtruefalsn", sc->s[sc->i]) && sc->s[sc->i])
+	while (sc->i < sc->len && (isalnum((unsigned char)sc->s[sc->i]) || strchr("+-.", sc->s[sc->i])) &&
+	       sc->s[sc->i])
 		sc->i++;
 	return sc->i == start ? malformed(sc, "unexpected character") : 0;
 }

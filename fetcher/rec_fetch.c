@@ -263,13 +263,15 @@ static int on_start(void *ctx, const char *mime, int64_t length)
 	struct download *d = ctx;
 	struct fetcher *f = d->wk->g->f;
 
+	/* Players may start their answer now: they read nothing before the
+	 * first bytes are published, and the writer exists by then. */
+	flight_publish_streaming(d->fl, mime, length);
 	d->fl->w = blob_put_begin(f->blobs, (uint64_t)f->cfg->recording_max, &d->store_error);
 	if (!d->fl->w) {
 		d->store_failed = true;
 		return -1;
 	}
 	snprintf(d->mime, sizeof(d->mime), "%s", mime);
-	flight_publish_streaming(d->fl, mime, length);
 	return 0;
 }
 
@@ -395,7 +397,11 @@ void *rec_worker_main(void *engine)
 	struct worker wk = { g, db_new(g->f->cfg->database_url, "ringlog-fetcherd fetch"),
 			     curl_easy_init() };
 	struct flight *fl;
+	struct errbuf e;
 
+	/* Connected before the first play needs it (it reconnects by itself). */
+	if (db_connect(wk.db, &e) < 0)
+		log_msg(LOG_DEBUG, "fetch worker: %s", e.msg);
 	while (wk.curl && (fl = rec_engine_take(g))) {
 		run(&wk, fl);
 		flight_unref(fl);

@@ -3,18 +3,17 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http_internal.h"
 #include "ringlog/auth.h"
 #include "ringlog/db.h"
 #include "ringlog/xalloc.h"
@@ -143,26 +142,6 @@ const char *http_query_param(struct http_request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-const char *http_body(struct http_request *req, size_t *len)
-{
-	void *map;
-
-	*len = 0;
-	if (req->body_fd < 0) {
-		*len = req->body.len;
-		return req->body.data;
-	}
-	if (!req->body_map && req->body_size) {
-		map = mmap(NULL, req->body_size, PROT_READ, MAP_SHARED, req->body_fd, 0);
-		if (map == MAP_FAILED)
-			return NULL;
-		madvise(map, req->body_size, MADV_SEQUENTIAL);
-		req->body_map = map;
-	}
-	*len = req->body_map ? req->body_size : 0;
-	return req->body_map;
-}
-
 const char *http_path_tail(const struct http_request *req)
 {
 	size_t n = strlen(req->route->path);
@@ -262,10 +241,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
 	if (req->app_ctx_free)
 		req->app_ctx_free(req->app_ctx);
-	if (req->body_map)
-		munmap(req->body_map, req->body_size);
-	if (req->body_fd >= 0)
-		close(req->body_fd);
+	http_body_release(req);
 	free(req->uri);
 	free((char *)req->path);
 	free(req->log_source);
@@ -348,61 +324,6 @@ static enum MHD_Result begin(struct http_request *req, const char *url, const ch
 	return MHD_YES;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* An unlinked file for a large body: nobody else can see it, and it is gone
- * when closed, even after a crash. */
-static int spill_file(const struct http_server *s)
-{
-	const char *dir = s->opt.spill_dir && *s->opt.spill_dir ? s->opt.spill_dir : "/tmp";
-	struct buf name = BUF_INIT;
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-		return fd;
-	buf_addf(&name, "%s/.body-XXXXXX", dir);
-	fd = mkostemp(name.data, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(name.data);
-	buf_release(&name);
-	return fd;
-}
-
-/* Appends a piece of the body: in memory, or in the spill file once the
- * route allows it and the body has grown past the threshold. */
-static int body_add(struct http_request *req, const char *data, size_t n)
-{
-	const struct http_options *o = &req->server->opt;
-
-	if (req->body_fd < 0 && req->route->wants_body == HTTP_BODY_SPILL && req->body.len + n > (size_t)o->spill_threshold) {
-		req->body_fd = spill_file(req->server);
-		if (req->body_fd < 0 || write_all(req->body_fd, buf_str(&req->body), req->body.len) < 0)
-			return -1;
-		buf_release(&req->body);
-	}
-	if (req->body_fd >= 0) {
-		if (write_all(req->body_fd, data, n) < 0)
-			return -1;
-	} else {
-		buf_add(&req->body, data, n);
-	}
-	req->body_size += n;
-	return 0;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -426,7 +347,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			req->body_too_large = true;
 			return req->route->wants_body ? too_large(req) : MHD_YES;
 		}
-		if (body_add(req, upload_data, n) < 0) {
+		if (http_body_add(req, &s->opt, upload_data, n) < 0) {
 			log_msg(LOG_ERR, "request id=%s: cannot keep the body: %s", req->id, strerror(errno));
 			http_add_header(req, "Retry-After", "30");
 			return http_reply_error(req, 503, "unavailable", "the body cannot be kept right now");

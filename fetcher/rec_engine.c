@@ -98,8 +98,14 @@ struct flight *flight_join(struct rec_engine *g, long long id)
 	fl = find(g, id);
 	if (!fl) {
 		fl = new_flight(g, id);
-		table_add(g, fl);
-		enqueue(g, fl);
+		if (g->stopping) { /* nobody would run it: never make anyone wait */
+			fl->view.state = FLIGHT_FAILED;
+			fl->view.failure = FLIGHT_STOPPING;
+			snprintf(fl->view.message, sizeof(fl->view.message), "the daemon is stopping");
+		} else {
+			table_add(g, fl);
+			enqueue(g, fl);
+		}
 	}
 	fl->refs++;
 	pthread_mutex_unlock(&g->lock);
@@ -112,7 +118,7 @@ void rec_engine_queue_claimed(struct rec_engine *g, long long id, const char *re
 	struct flight *fl;
 
 	pthread_mutex_lock(&g->lock);
-	if (!find(g, id)) { /* a play started one meanwhile: it takes over our lease */
+	if (!g->stopping && !find(g, id)) { /* else a play's flight takes over our lease */
 		fl = new_flight(g, id);
 		fl->background = fl->claimed = true;
 		fl->ref = xstrdup(ref);

@@ -40,8 +40,9 @@ class Commands(RecordingCase):
         conf = ("--config", cli_config())
         young = ringlog(*conf, "recordings", "gc").stdout
         self.assertIn("0 unreferenced removed", young)  # younger than a day: left alone
+        # (the store is shared by the whole run: earlier tests left orphans too)
         dry = ringlog(*conf, "recordings", "gc", "--min-age", "0", "--dry-run").stdout
-        self.assertIn("1 unreferenced would be removed", dry)
+        self.assertRegex(dry, r"[1-9][0-9]* unreferenced would be removed")
         self.assertTrue(os.path.exists(blob_path(sha256(orphan))))
         ringlog(*conf, "recordings", "gc", "--min-age", "0")
         self.assertFalse(os.path.exists(blob_path(sha256(orphan))))

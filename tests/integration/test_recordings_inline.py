@@ -7,8 +7,8 @@ import json
 import os
 import urllib.parse
 
-from harness import (BLOBS, FIXTURES, IngestCase, fetcherd, new_token, qs, request, row, scalar,
-                     query)
+from harness import (BLOBS, FIXTURES, IngestCase, fetcherd, new_token, pg_start, pg_stop, qs,
+                     request, row, scalar, query, wait_for)
 from recordings import blob_path, sha256, wav
 
 
@@ -142,3 +142,16 @@ class Inline(IngestCase):
         rec = row("SELECT * FROM recordings")
         self.assertEqual((rec["state"], rec["remote_ref"]), ("remote", "ref-1"))
         self.assertEqual(scalar("SELECT raw->>'recording_base64' FROM calls"), "")
+
+    def test_a_large_push_spooled_while_the_database_is_away(self):
+        audio = wav(90.0, seed=6)  # past body_spill: spooled from its file, not from memory
+        pg_stop()
+        try:
+            r = self.push_call("spooled-1", b64(audio))
+            self.assertEqual((r.status, r.json()["status"]), (200, "spooled"), r)
+        finally:
+            pg_start()
+        rec = wait_for(lambda: row("SELECT * FROM recordings"), timeout=30, what="the drain")
+        self.assertEqual((rec["state"], rec["blob_key"]), ("stored", sha256(audio)))
+        with open(blob_path(rec["blob_key"]), "rb") as f:
+            self.assertEqual(f.read(), audio)

@@ -163,7 +163,7 @@ file=$(awk '{ if ($4 > f) f = $4 } END { printf "%.1f", f / 1024 }' "$REC_DIR/rs
 body_mib=$(awk -v s="$(stat -c %s "$REC_DIR/inline.json")" 'BEGIN { printf "%.1f", s / 1048576 }')
 say "  inline push of 50.0 MiB audio ($body_mib MiB JSON): HTTP $code in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 say "  ringlog-ingestd peak RSS: $peak MiB (at start $base_rss MiB) = $(ratio "$peak" 50)x the audio"
-say "    of which at most $anon MiB anonymous, $file MiB the spilled body's mapping (sampled every 10 ms)"
+say "    of which at most $anon MiB anonymous, $file MiB file-backed: the spilled body's mapping and the libraries (sampled every 10 ms)"
 verdict "peak RSS < 3x the audio size (< 150 MiB)" "$(lt "$peak" 150)"
 kill "$REC_PBX_PID" 2>/dev/null || true
 wait "$REC_PBX_PID" 2>/dev/null || true

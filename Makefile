@@ -112,7 +112,7 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-$(FUZZ_BUILD)/lib/db.o: FUZZ_CFLAGS += -DRINGLOG_SCHEMA_VERSION=$(SCHEMA_VERSION)
+$(FUZZ_BUILD)/lib/db.o: FUZZ_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 
 $(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 	@rm -f $@

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "ringlog/blob.h"
 #include "ringlog/buf.h"
 #include "ringlog/conf.h"
 #include "ringlog/db.h"
@@ -34,6 +35,13 @@ struct fetcher_config {
 	long long max_exports;
 	char *tls_cert, *tls_key;
 	char *log_level;
+	char *blob_dir;
+	long long recording_max;
+	long long fetch_workers;
+	long long fetch_connect_timeout_s, fetch_timeout_s;
+	long long fetch_retry_base_s, fetch_retry_max_s, fetch_max_attempts;
+	bool prefetch;
+	long long prefetch_concurrency, prefetch_interval_s;
 };
 
 extern const struct conf_key fetcher_conf_keys[];
@@ -49,10 +57,17 @@ struct fetcher {
 	struct ui *ui; /* the page's files, or NULL when not installed */
 	struct fetcher_zones *zones; /* IANA names PostgreSQL knows, loaded at start */
 	atomic_int exports;          /* CSV exports streaming now */
+	struct blob_store *blobs;        /* recordings */
+	struct rec_engine *recordings;   /* fetches from PBXs (recordings.h) */
 };
 
 /* The route table of the daemon (ends with a NULL handler). */
 extern const struct http_route fetcher_routes[];
+
+struct rec_engine;
+
+/* GET|HEAD /v1/recordings/{id}: a recording, by bearer token or signed URL. */
+enum MHD_Result fetcher_handle_recording(struct http_request *req, void *app);
 
 /* The calling worker thread's database connection. */
 struct db *fetcher_db(struct fetcher *f);

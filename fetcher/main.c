@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "fetcher.h"
+#include "rec_internal.h"
 #include "ringlog/daemon.h"
 #include "ringlog/db.h"
 #include "ringlog/paths.h"
@@ -71,6 +72,7 @@ static int prepare(struct upkeep *u)
 
 	load_ui(u->f);
 	if (sign_key_load(&u->f->sign_key, u->f->cfg->signing_key_file, &e) < 0 ||
+	    !(u->f->blobs = blob_store_open(u->f->cfg->blob_dir, &e)) ||
 	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0 ||
 	    !(u->f->zones = fetcher_zones_load(u->db, &e))) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
@@ -103,6 +105,11 @@ static int tick(void *ctx)
 	return 1000;
 }
 
+static void before_stop(void *app)
+{
+	rec_engine_cancel(((struct fetcher *)app)->recordings);
+}
+
 static struct http_server *start_http(struct fetcher *f, const struct fetcher_config *cfg)
 {
 	struct http_options o = {
@@ -118,6 +125,7 @@ static struct http_server *start_http(struct fetcher *f, const struct fetcher_co
 		.tls_key = cfg->tls_key,
 		.routes = fetcher_routes,
 		.app = f,
+		.before_stop = before_stop,
 	};
 	struct errbuf e;
 	struct http_server *srv = http_server_start(&o, &e);
@@ -135,6 +143,7 @@ int main(int argc, char **argv)
 	struct daemon_hooks hooks = { &up, tick, reload };
 	struct http_server *srv = NULL;
 	struct conf_cli cli;
+	struct errbuf e;
 	int rc = 1;
 
 	/* Before the config: listing the table needs neither a file nor a database. */
@@ -154,7 +163,7 @@ int main(int argc, char **argv)
 	}
 	log_init("ringlog-fetcherd", daemon_log_level(cfg.log_level));
 	daemon_block_signals();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_msg(LOG_ERR, "cannot start: libcurl does not initialise");
 		goto out;
 	}
@@ -163,6 +172,12 @@ int main(int argc, char **argv)
 	if (prepare(&up) < 0)
 		goto out;
 	fetcher_export_metrics_register();
+	rec_metrics_register();
+	f.recordings = rec_engine_start(&f, &e);
+	if (!f.recordings) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	srv = start_http(&f, &cfg);
 	if (!srv)
 		goto out;
@@ -172,15 +187,20 @@ int main(int argc, char **argv)
 	daemon_wait(&hooks);
 	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));
 	http_server_stop(srv, (int)cfg.shutdown_grace_s * 1000);
+	srv = NULL;
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
+	if (srv) /* started, then something failed after it */
+		http_server_stop(srv, 0);
+	rec_engine_stop(f.recordings);
+	blob_store_close(f.blobs);
+	curl_global_cleanup();
 	db_free(up.db);
 	source_cache_free(f.sources);
 	fetcher_zones_free(f.zones);
 	sign_key_release(&f.sign_key);
 	fetcher_ui_free(f.ui);
 	conf_release(fetcher_conf_keys, fetcher_conf_nkeys, &cfg);
-	curl_global_cleanup();
 	return rc;
 }

@@ -5,6 +5,7 @@ const struct http_route fetcher_routes[] = {
 	{ "GET", "/v1/click2call/{id}", fetcher_handle_click2call_show, false },
 	{ "POST", "/v1/ui/sessions", fetcher_handle_ui_session, true },
 	{ "GET HEAD", "/ui/", fetcher_handle_ui, false },
+	{ "GET HEAD", "/v1/recordings/", fetcher_handle_recording, false },
 	{ "GET", "/healthz", http_handle_healthz, false },
 	{ "GET", "/readyz", http_handle_readyz, false },
 	{ "GET", "/metrics", http_handle_metrics, false },

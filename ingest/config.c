@@ -37,6 +37,12 @@ const struct conf_key ingest_conf_keys[] = {
 	KEY("ingest", "tls_key", CONF_STRING, tls_key, NULL, 0, 0, "PEM private key for HTTPS"),
 	KEY("ingest", "log_level", CONF_STRING, log_level, "info", 0, 0,
 	    "debug, info, notice, warning or err"),
+	KEY("ingest", "body_spill", CONF_BYTES, body_spill, "1M", 0, 1LL << 30,
+	    "push bodies larger than this wait in an unlinked file in spool_dir, not in memory"),
+	KEY("recordings", "blob_dir", CONF_STRING, blob_dir, "/var/lib/ringlog/recordings", 0, 0,
+	    "blob store of recordings, shared with ringlog-fetcherd (made on first use)"),
+	KEY("recordings", "max_size", CONF_BYTES, recording_max, "100M", 1024, 1LL << 40,
+	    "largest recording stored (an inline one also needs max_body of 4/3 of it)"),
 };
 
 const size_t ingest_conf_nkeys = sizeof(ingest_conf_keys) / sizeof(ingest_conf_keys[0]);

@@ -6,8 +6,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "ringlog/blob.h"
 #include "ringlog/conf.h"
 #include "ringlog/http.h"
+#include "ringlog/push.h"
 #include "ringlog/source.h"
 #include "ringlog/spool.h"
 
@@ -27,6 +29,9 @@ struct ingest_config {
 	long long shutdown_grace_s;
 	char *tls_cert, *tls_key;
 	char *log_level;
+	long long body_spill;
+	char *blob_dir;
+	long long recording_max;
 };
 
 extern const struct conf_key ingest_conf_keys[];
@@ -37,6 +42,7 @@ struct ingest {
 	struct source_cache *sources;
 	struct spool *spool;
 	struct writers *writers;
+	struct push_options push; /* where inline recordings go */
 	atomic_bool stopping;
 	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */
 };

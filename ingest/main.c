@@ -69,6 +69,8 @@ static struct http_server *start_http(struct ingest *in, const struct ingest_con
 		.tls_key = cfg->tls_key,
 		.routes = ingest_routes,
 		.app = in,
+		.spill_threshold = cfg->body_spill,
+		.spill_dir = cfg->spool_dir,
 	};
 	struct errbuf e;
 	struct http_server *srv = http_server_start(&o, &e);
@@ -138,6 +140,12 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	in.push.blobs = blob_store_open(cfg.blob_dir, &e);
+	in.push.recording_max = (uint64_t)cfg.recording_max;
+	if (!in.push.blobs) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	up.db = db_new(cfg.database_url, "ringlog-ingestd");
 	up.next_refresh = time(NULL) + cfg.source_refresh_s;
 	if (prepare_database(&in, up.db) < 0)
@@ -166,6 +174,7 @@ out:
 	writers_stop(in.writers);
 	db_free(up.db);
 	spool_close(in.spool);
+	blob_store_close(in.push.blobs);
 	source_cache_free(in.sources);
 	conf_release(ingest_conf_keys, ingest_conf_nkeys, &cfg);
 	return rc;

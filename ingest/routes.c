@@ -3,7 +3,7 @@
 enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app);
 
 const struct http_route ingest_routes[] = {
-	{ "POST GET PUT", "/v1/cdr/", ingest_handle_cdr, true },
+	{ "POST GET PUT", "/v1/cdr/", ingest_handle_cdr, HTTP_BODY_SPILL },
 	{ "GET", "/healthz", http_handle_healthz, false },
 	{ "GET", "/readyz", http_handle_readyz, false },
 	{ "GET", "/metrics", http_handle_metrics, false },

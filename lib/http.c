@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_internal.h"
 #include "ringlog/auth.h"
 #include "ringlog/db.h"
 #include "ringlog/tls.h"
@@ -77,10 +78,19 @@ void http_add_header(struct http_request *req, const char *name, const char *val
 static enum MHD_Result queue(struct http_request *req, unsigned status, const char *content_type,
 			     struct MHD_Response *resp)
 {
-	enum MHD_Result rc;
 
 	if (content_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	return http_reply_response(req, status, resp);
+}
+
+enum MHD_Result http_reply_response(struct http_request *req, unsigned status,
+				    struct MHD_Response *resp)
+{
+	enum MHD_Result rc;
+
+	if (!resp)
+		return MHD_NO;
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
 	for (size_t i = 0; i < req->extra_headers.len;) {
 		const char *name = req->extra_headers.data + i;
@@ -222,6 +232,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	req->server = s;
 	req->conn = conn;
+	req->body_fd = -1;
 	req->uri = xstrdup(uri);
 	q = strchr(req->uri, '?');
 	req->query = q ? q + 1 : "";
@@ -271,6 +282,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		    : req->status >= 300 ? &requests_3xx : &requests_2xx);
 	if (req->path && strcmp(req->path, "/metrics") != 0 && strcmp(req->path, "/healthz") != 0)
 		log_request(req, seconds, toe);
+	if (req->app_ctx_free)
+		req->app_ctx_free(req->app_ctx);
+	http_body_release(req);
 	free(req->uri);
 	free((char *)req->path);
 	free(req->log_source);
@@ -438,16 +452,22 @@ static enum MHD_Result take_body(struct http_request *req, const char *data, siz
 	*size = 0;
 	if (!req->route->wants_body)
 		return MHD_YES;
-	if (req->body_too_large || req->body.len + n > (size_t)max) {
+	if (req->body_too_large || req->body_size + n > (uint64_t)max) {
 		req->body_too_large = true;
-		req->body_dropped += req->body.len + n;
+		req->body_dropped += (size_t)req->body_size + n;
+		http_body_release(req);
 		buf_release(&req->body);
+		req->body_size = 0;
 		if (req->body_dropped <= (size_t)max * HTTP_DROP_BODIES)
 			return MHD_YES;
 		req->log_outcome = "body_too_large";
 		return MHD_NO;
 	}
-	buf_add(&req->body, data, n);
+	if (http_body_add(req, &req->server->opt, data, n) < 0) {
+		log_msg(LOG_ERR, "request id=%s: cannot keep the body: %s", req->id, strerror(errno));
+		http_add_header(req, "Retry-After", "30");
+		return http_reply_error(req, 503, "unavailable", "the body cannot be kept right now");
+	}
 	return MHD_YES;
 }
 
@@ -552,7 +572,10 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/* Suspend/resume for handlers that wait (a recording still downloading);
+	 * harmless to the others. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	struct MHD_OptionItem tls[3];
 	unsigned char salt[4];
@@ -583,6 +606,9 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		/* daemon_block_signals() blocks SIGPIPE in every thread, which is
+		 * what lets libmicrohttpd send files with sendfile(). */
+		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
 		MHD_OPTION_ARRAY, tls_options(s, tls),
 		MHD_OPTION_END);
 	if (!s->daemon) {
@@ -619,6 +645,8 @@ void http_server_stop(struct http_server *s, int grace_ms)
 		close(fd);
 	for (int waited = 0; s->in_flight > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);
+	if (s->opt.before_stop)
+		s->opt.before_stop(s->opt.app);
 	MHD_stop_daemon(s->daemon);
 	in_flight_gauge.ctx = NULL;
 	tls_creds_free(s->tls);

@@ -84,7 +84,7 @@ function explain(error) {
 // ---- recordings --------------------------------------------------------------
 
 const recordingErrors = {
-  link_expired: 'This play link has expired: reload the page.',
+  url_expired: 'This play link has expired: reload the page.',
   invalid_signature: 'This play link is not valid: reload the page.',
   upstream_auth_failed: 'The PBX refused ringlog\'s credentials for this recording.',
   upstream_rejected_ref: 'The PBX does not know this recording (it may have been deleted).',
@@ -100,7 +100,7 @@ async function explainRecording(url, target) {
     const response = await fetch(url, { headers: { Range: 'bytes=0-0' } });
     const body = (response.headers.get('Content-Type') || '').includes('json') ? await response.json() : null;
     if (body && recordingErrors[body.error]) text = recordingErrors[body.error];
-    else if (response.status === 403) text = recordingErrors.link_expired;
+    else if (response.status === 403) text = recordingErrors.url_expired;
     else if (body && body.message) text = body.message;
   } catch (e) { /* the network itself failed: keep the plain sentence */ }
   target.replaceChildren(el('span', { className: 'rec-error', textContent: text }));

@@ -28,7 +28,10 @@ struct http_request {
 	struct MHD_Connection *conn;
 	struct http_server *server;
 	const struct http_route *route;
-	struct buf body;
+	struct buf body;         /* the body, unless it was spilled (see http_body) */
+	int body_fd;             /* >= 0: the body is in this unlinked temp file */
+	uint64_t body_size;      /* bytes of the body, wherever it is */
+	void *body_map;          /* the spilled body mapped by http_body(), or NULL */
 	bool body_too_large;     /* over max_body: answered 413 once it has come */
 	size_t body_dropped;     /* bytes of it thrown away meanwhile */
 	bool answered;
@@ -43,6 +46,10 @@ struct http_request {
 	char *log_source, *log_call_id;
 	const char *log_outcome;
 	struct buf extra_headers; /* "Name\0Value\0" pairs added to the answer */
+	/* A handler's own state across calls (a suspended request is handled
+	 * again when resumed); APP_CTX_FREE(APP_CTX) runs when it completes. */
+	void *app_ctx;
+	void (*app_ctx_free)(void *app_ctx);
 };
 
 typedef enum MHD_Result (*http_handler)(struct http_request *req, void *app);
@@ -57,8 +64,14 @@ struct http_route {
 	const char *path;    /* exact path; a template with {name} segments; or ending with
 	                       * '/': that and one more segment, maybe empty */
 	http_handler fn;
-	bool wants_body;     /* POST/PUT bodies are read (up to max_body) */
+	/* false: no body; true (HTTP_BODY_MEMORY): POST/PUT bodies are read
+	 * into memory, up to max_body; HTTP_BODY_SPILL: the same, but past
+	 * http_options.spill_threshold they go to a temp file (see http_body). */
+	unsigned char wants_body;
 };
+
+#define HTTP_BODY_MEMORY 1
+#define HTTP_BODY_SPILL 2
 
 struct http_options {
 	const char *program;      /* for logs */
@@ -73,6 +86,14 @@ struct http_options {
 	const char *tls_key;
 	const struct http_route *routes; /* ends with a route whose fn is NULL */
 	void *app;                /* handed to every handler */
+	/* Bodies of routes with HTTP_BODY_SPILL: kept in memory up to SPILL_THRESHOLD
+	 * bytes (0: always), then in an unlinked file in SPILL_DIR. */
+	long long spill_threshold;
+	const char *spill_dir;
+	/* Called by http_server_stop after the grace period, before the
+	 * connections are closed: the application resumes every connection it
+	 * suspended (MHD_suspend_connection), as libmicrohttpd requires. */
+	void (*before_stop)(void *app);
 };
 
 /* Starts serving. Returns the server, or NULL with E filled. */
@@ -96,6 +117,10 @@ bool http_server_describe_tls(const struct http_server *s, struct buf *out);
 /* Answers (each returns what the MHD handler must return). */
 enum MHD_Result http_reply(struct http_request *req, unsigned status, const char *content_type,
 			   const void *body, size_t len);
+/* Queues RESP (a response the handler made: from a file, a callback...)
+ * with the request id and the added headers, and destroys it. */
+enum MHD_Result http_reply_response(struct http_request *req, unsigned status,
+				    struct MHD_Response *resp);
 /* Serialises OBJ (and puts it). */
 enum MHD_Result http_reply_json(struct http_request *req, unsigned status, json_object *obj);
 /* {"error": CODE, "message": ...}. */
@@ -112,6 +137,11 @@ enum MHD_Result http_reply_stream(struct http_request *req, unsigned status,
 				  MHD_ContentReaderFreeCallback release);
 /* Adds a header to the answer still to come. */
 void http_add_header(struct http_request *req, const char *name, const char *value);
+
+/* The request body wherever it is (memory, or a spilled file mapped
+ * read-only); *LEN gets its size. Borrowed until the request completes.
+ * NULL with *LEN 0 when there is none (or the file cannot be mapped). */
+const char *http_body(struct http_request *req, size_t *len);
 
 /* A request header or a decoded query parameter; borrowed, or NULL. */
 const char *http_header(struct http_request *req, const char *name);

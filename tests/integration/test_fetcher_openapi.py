@@ -59,6 +59,7 @@ class OpenApiMatchesRoutes(unittest.TestCase):
                 self.assertTrue(op.get("summary"), (method, path))
                 self.assertTrue(op.get("responses"), (method, path))
                 for p in re.findall(r"\{([^}]*)\}", path):
+                    # on the operation, or on the path for all its operations
                     names = [x.get("name") or x.get("$ref", "").rsplit("/", 1)[-1]
-                             for x in op.get("parameters", [])]
+                             for x in item.get("parameters", []) + op.get("parameters", [])]
                     self.assertIn(p, names, (method, path))

@@ -2,17 +2,26 @@
 #   make            build everything          make test     the whole suite
 #   make run        a private cluster, both daemons and a demo (installs what is missing)
 #   make SAN=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer build
-#   make install PREFIX=/usr DESTDIR=/tmp/pkg
+#   make install PREFIX=/usr DESTDIR=/tmp/pkg   (as root without DESTDIR: also
+#                   the ringlog user, its directories and a signing key)
+#   make fuzz FUZZ_SECONDS=60   make chaos   make valgrind   make systemd-smoke
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
 DATADIR   ?= $(PREFIX)/share/ringlog
+DOCDIR    ?= $(PREFIX)/share/doc/ringlog
 SYSCONFDIR ?= /etc
 SQLDIR    ?= $(DATADIR)/sql
+# Where Debian 12's systemd looks for packaged units (/lib/systemd/system for
+# PREFIX=/usr); /usr/local/lib/systemd/system is searched too.
+UNITDIR   ?= $(if $(filter /usr,$(PREFIX)),$(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system),$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := libmicrohttpd json-c libpq libcurl inih libcrypto libsystemd
+PKGS      := libmicrohttpd gnutls json-c libpq libcurl inih libcrypto libsystemd
 
 VARIANT   := $(if $(filter 1,$(SAN)),san,default)
 BUILD     := build/$(VARIANT)
@@ -28,7 +37,7 @@ ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclu
               $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
 LIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lb64 -lpthread -lm
 
-SCHEMA_VERSION := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p' | sort -n | tail -1)
+SCHEMA_VERSIONS := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p' | sort -n | paste -sd, -)
 
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -39,12 +48,14 @@ ringlog_SRC          := $(wildcard cli/*.c)
 ringlog-ingestd_SRC  := $(wildcard ingest/*.c)
 ringlog-fetcherd_SRC := $(wildcard fetcher/*.c)
 BINS      := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+DAEMONS   := $(filter-out ringlog,$(PROGRAMS))
+UNITS     := $(DAEMONS:%=$(BUILD)/systemd/%.service)
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all test unit integration run bench install uninstall clean format fuzz deps
+.PHONY: all test unit integration chaos valgrind systemd-smoke run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
 all: $(BINS)
 
 Q := $(if $(V),,@)
@@ -54,10 +65,16 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The newest migration, known to every binary: the daemons refuse an older schema.
-$(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSION=$(SCHEMA_VERSION)
+# The migrations, known to every binary: the daemons refuse a schema without them.
+$(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 $(BUILD)/lib/db.o: $(wildcard sql/*.sql)
-$(BUILD)/cli/migrate.o: ALL_CFLAGS += -DRINGLOG_SQLDIR='"$(SQLDIR)"'
+$(BUILD)/lib/paths.o: ALL_CFLAGS += -DRINGLOG_DATADIR='"$(DATADIR)"'
+# ... rebuilt when DATADIR changes (`make` then `make install PREFIX=/usr`).
+$(BUILD)/lib/paths.o: $(BUILD)/datadir
+$(BUILD)/datadir: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DATADIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR)' >$@
+FORCE:
 
 $(LIBRINGLOG): $(LIB_OBJ)
 	@rm -f $@
@@ -76,6 +93,40 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBRINGLOG)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka) $(LIBS)
 
+# libFuzzer harnesses (clang): every tests/fuzz/fuzz_<name>.c is one, linked
+# with the library built again with the fuzzer's instrumentation. `make fuzz`
+# runs each for FUZZ_SECONDS from a corpus seeded with fixture files (see
+# tests/fuzz/fuzz.h); crashes land in build/fuzz/crashes/. gcc -Werror is the
+# warning gate; clang only warns here.
+FUZZ_CC   ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) -g -O1 -fno-omit-frame-pointer \
+	      $(FUZZ_SAN) -Iinclude $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB  := $(FUZZ_BUILD)/libringlog.a
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_BUILD)/lib/db.o: FUZZ_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
+
 unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
 
@@ -87,6 +138,21 @@ integration: all
 test: all $(UNIT_BINS)
 	@RINGLOG_BUILD=$(BUILD) tests/run-all $(UNIT_BINS)
 
+# Fault tests (loopback, bounded in time): kill -9 under load, PostgreSQL
+# stopped and crashed under load, the spool's disk full, slowloris. Each
+# prints its acknowledged-versus-stored figures.
+chaos: all
+	@RINGLOG_BUILD=$(BUILD) tests/integration/run $(notdir $(wildcard tests/integration/chaos_*.py))
+
+# The installed units, hardening included, under a private systemd in its
+# own namespaces (where systemd is not PID 1; says SKIP elsewhere).
+systemd-smoke:
+	@SAN=$(SAN) tests/systemd-smoke
+
+# The unit tests under valgrind: any error or leak fails.
+valgrind: $(UNIT_BINS)
+	@RINGLOG_VALGRIND=1 tests/run-unit $(UNIT_BINS)
+
 deps:
 	@scripts/deps.sh build test
 
@@ -97,19 +163,56 @@ bench: deps all
 	@scripts/deps.sh bench
 	@RINGLOG_BUILD=$(BUILD) bench/run
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SQLDIR)
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -m 644 sql/*.sql $(DESTDIR)$(SQLDIR)/
+# The units name the installed binaries.
+$(BUILD)/systemd/%.service: systemd/%.service
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
 
+# Debian's places: the admin command in bin, the daemons in sbin, the schema
+# and the call-log page in share/ringlog, units, sysusers.d and tmpfiles.d under lib, the README
+# and the commented example config in share/doc/ringlog; the example also
+# becomes /etc/ringlog/ringlog.conf unless that exists (it is never replaced).
+install: all $(UNITS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SQLDIR) $(DESTDIR)$(DATADIR)/ui \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/ringlog
+	install -m 755 $(BUILD)/bin/ringlog $(DESTDIR)$(BINDIR)/
+	install -m 755 $(DAEMONS:%=$(BUILD)/bin/%) $(DESTDIR)$(SBINDIR)/
+	install -m 644 sql/*.sql $(DESTDIR)$(SQLDIR)/
+	install -m 644 ui/*.html ui/*.js ui/*.css $(DESTDIR)$(DATADIR)/ui/
+	install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf
+	install -m 644 systemd/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
+	install -m 644 README.md $(wildcard docs/*.*) $(DESTDIR)$(DOCDIR)/
+	install -m 644 etc/ringlog.conf $(DESTDIR)$(DOCDIR)/examples/
+	test -e $(DESTDIR)$(SYSCONFDIR)/ringlog/ringlog.conf || \
+		install -m 640 etc/ringlog.conf $(DESTDIR)$(SYSCONFDIR)/ringlog/ringlog.conf
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		SYSCONFDIR=$(SYSCONFDIR) SYSUSERSDIR=$(SYSUSERSDIR) TMPFILESDIR=$(TMPFILESDIR) \
+			scripts/postinst.sh; \
+	else \
+		echo "installed; as root, scripts/postinst.sh makes the ringlog user, its directories and a signing key"; \
+	fi
+
+# Exposure of each unit as systemd rates it; fails above 2.0.
+check-units: $(UNITS)
+	@for u in $(UNITS); do \
+		out=$$(systemd-analyze security --offline=true --threshold=20 $$u); rc=$$?; \
+		echo "$$out" | tail -1; [ $$rc -eq 0 ] || exit 1; \
+	done
+
+# Leaves /etc/ringlog, /var/lib/ringlog and /var/spool/ringlog (data), as
+# removing a Debian package does.
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGRAMS))
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(BINDIR)/ringlog $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(DAEMONS:%=%.service))
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 format:
-	clang-format -i $(wildcard include/ringlog/*.h lib/*.c cli/*.c cli/*.h ingest/*.c ingest/*.h fetcher/*.c fetcher/*.h tests/unit/*.c)
+	clang-format -i $(wildcard include/ringlog/*.h lib/*.c cli/*.c cli/*.h ingest/*.c ingest/*.h fetcher/*.c fetcher/*.h tests/unit/*.c tests/fuzz/*.[ch])
 
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

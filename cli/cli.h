@@ -5,11 +5,15 @@
 #include <stdbool.h>
 
 #include "ringlog/compiler.h"
+#include "ringlog/blob.h"
 #include "ringlog/db.h"
 
 struct cli {
 	const char *database_url;
 	struct db *db;
+	const char *blob_dir;      /* [recordings] blob_dir */
+	long long recording_max;   /* [recordings] max_size */
+	struct blob_store *blobs;  /* opened by cli_blobs() */
 };
 
 /* A subcommand: argv[0] is its own name. Returns the exit status. */
@@ -21,10 +25,13 @@ int cmd_token(struct cli *cli, int argc, char **argv);
 int cmd_dead_letters(struct cli *cli, int argc, char **argv);
 int cmd_agent(struct cli *cli, int argc, char **argv);
 int cmd_lead(struct cli *cli, int argc, char **argv);
+int cmd_recordings(struct cli *cli, int argc, char **argv);
 
 /* Connects and checks the schema is current. Returns the connection, or NULL
  * after printing why. */
 struct db *cli_db(struct cli *cli);
+/* The blob store of recordings, opened on first use; NULL after printing why. */
+struct blob_store *cli_blobs(struct cli *cli);
 /* Prints "ringlog: <message>" on stderr; returns the exit status 1. */
 int cli_fail(const char *fmt, ...) RL_PRINTF(1, 2);
 /* Exit status 2 with a usage line. */

@@ -149,6 +149,7 @@ static int replay(struct cli *cli, const char *id)
 {
 	PGresult *res = load(cli, id);
 	struct source_set *set = NULL;
+	struct push_options o;
 	struct push_result r;
 	struct errbuf e;
 	struct push p;
@@ -175,7 +176,9 @@ static int replay(struct cli *cli, const char *id)
 		.request_id = PQgetvalue(res, 0, 9),
 		.received_us = be64(PQgetvalue(res, 0, 11)),
 	};
-	push_process(cli->db, source_set_find(set, p.source), &p, PUSH_NO_DEAD_LETTER, &r);
+	o.blobs = cli_blobs(cli);
+	o.recording_max = (uint64_t)cli->recording_max;
+	push_process(cli->db, source_set_find(set, p.source), &p, &o, PUSH_NO_DEAD_LETTER, &r);
 	if (!push_is_success(r.outcome)) {
 		cli_fail("dead letter %s still cannot be stored: %s: %s", id,
 			 r.error ? r.error : "error", r.message);

@@ -1,4 +1,5 @@
 /* ringlog: the admin command. main() finds the database and the subcommand. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ static const char usage[] =
 	"                         pushes that could not be stored, and why\n"
 	"  agent add|list|remove  extensions and SIP accounts -> CRM users\n"
 	"  lead add|list|import   the leads calls are linked to (import: CSV)\n"
+	"  recordings list|show|retry|gc\n"
+	"                         calls' recordings: fetch state, retries, unused blobs\n"
 	"\n"
 	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
 	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
@@ -25,10 +28,17 @@ static const char usage[] =
 
 struct cli_config {
 	char *database_url;
+	char *blob_dir;
+	long long recording_max;
 };
 
 static const struct conf_key keys[] = {
-	{ "database", "url", CONF_STRING, 0, "", 0, 0, false, "libpq connection string" },
+	{ "database", "url", CONF_STRING, offsetof(struct cli_config, database_url), "", 0, 0, false,
+	  "libpq connection string" },
+	{ "recordings", "blob_dir", CONF_STRING, offsetof(struct cli_config, blob_dir),
+	  "/var/lib/ringlog/recordings", 0, 0, false, "blob store of recordings" },
+	{ "recordings", "max_size", CONF_BYTES, offsetof(struct cli_config, recording_max), "100M",
+	  1024, 1LL << 40, false, "largest recording stored" },
 };
 
 static const struct {
@@ -46,11 +56,13 @@ static const struct {
 	{ "agents", cmd_agent },
 	{ "lead", cmd_lead },
 	{ "leads", cmd_lead },
+	{ "recordings", cmd_recordings },
+	{ "recording", cmd_recordings },
 };
 
 int main(int argc, char **argv)
 {
-	struct cli_config cfg = { NULL };
+	struct cli_config cfg = { NULL, NULL, 0 };
 	const char *database = NULL, *config = NULL;
 	char *conf_argv[] = { argv[0], NULL, NULL, NULL };
 	struct conf_cli ccli;
@@ -79,12 +91,14 @@ int main(int argc, char **argv)
 		conf_argv[1] = (char *)"--config";
 		conf_argv[2] = (char *)config;
 	}
-	if (conf_load(keys, 1, "cli", "/etc/ringlog/ringlog.conf", &cfg, config ? 3 : 1, conf_argv,
+	if (conf_load(keys, RL_ARRAY_LEN(keys), "cli", "/etc/ringlog/ringlog.conf", &cfg, config ? 3 : 1, conf_argv,
 		      &ccli, &e) < 0) {
 		fprintf(stderr, "ringlog: %s\n", e.msg);
 		return 1;
 	}
 	cli.database_url = database ? database : cfg.database_url;
+	cli.blob_dir = cfg.blob_dir;
+	cli.recording_max = cfg.recording_max;
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(argv[i], commands[k].name) == 0) {
 			rc = commands[k].fn(&cli, argc - i, argv + i);
@@ -94,6 +108,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ringlog: unknown command \"%s\"\n\n%s", argv[i], usage);
 out:
 	db_free(cli.db);
-	conf_release(keys, 1, &cfg);
+	blob_store_close(cli.blobs);
+	conf_release(keys, RL_ARRAY_LEN(keys), &cfg);
 	return rc;
 }

@@ -13,11 +13,8 @@
 #include "cli.h"
 #include "ringlog/auth.h"
 #include "ringlog/buf.h"
+#include "ringlog/paths.h"
 #include "ringlog/xalloc.h"
-
-#ifndef RINGLOG_SQLDIR
-#define RINGLOG_SQLDIR "/usr/local/share/ringlog/sql"
-#endif
 
 /* Taken for the whole run: "ringlog" in ASCII. */
 #define MIGRATE_LOCK_KEY "7164479475171437"
@@ -28,38 +25,15 @@ struct migration {
 	char *path;
 };
 
-static bool is_dir(const char *path)
-{
-	DIR *d = opendir(path);
-
-	if (d)
-		closedir(d);
-	return d != NULL;
-}
-
 /* --dir, $RINGLOG_SQL_DIR, next to the binary (installed or build tree),
- * then the directory compiled in. */
+ * then the directory `make install` used. */
 static const char *find_sql_dir(const char *flag, char *buf, size_t len)
 {
-	static const char *const beside[] = { "/../share/ringlog/sql", "/../../../sql", "/../sql" };
-	char exe[PATH_MAX];
-	ssize_t n;
-
 	if (flag)
 		return flag;
 	if (getenv("RINGLOG_SQL_DIR"))
 		return getenv("RINGLOG_SQL_DIR");
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		*strrchr(exe, '/') = '\0';
-		for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
-			snprintf(buf, len, "%s%s", exe, beside[i]);
-			if (is_dir(buf))
-				return buf;
-		}
-	}
-	return RINGLOG_SQLDIR;
+	return paths_data_dir("sql", buf, len);
 }
 
 static int cmp_migrations(const void *a, const void *b)

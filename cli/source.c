@@ -174,14 +174,17 @@ static int show(struct cli *cli, const char *name)
 		" coalesce(crm_url_template, ''), coalesce(crm_new_url_template, ''),"
 		" coalesce(fetch_url_template, ''), fetch_auth,"
 		" coalesce(fetch_user, ''), CASE WHEN fetch_secret IS NULL THEN 'not set' ELSE 'set' END,"
-		" coalesce(fetch_header, ''), array_to_string(fetch_allow_hosts, ' '), created_at"
+		" coalesce(fetch_header, ''), array_to_string(fetch_allow_hosts, ' '),"
+		" click2call_style, coalesce(click2call_url, ''), coalesce(click2call_user, ''),"
+		" CASE WHEN click2call_secret IS NULL THEN 'not set' ELSE 'set' END, created_at"
 		" FROM sources WHERE name = $1", 1, params);
 	static const char *const labels[] = {
 		"name", "vendor", "auth", "auth user", "secret", "time zone", "country code",
 		"trunk prefix", "international prefix", "mapping", "create leads",
 		"default responsible", "crm url template", "crm new url template",
 		"fetch url template", "fetch auth",
-		"fetch user", "fetch secret", "fetch header", "fetch allow hosts", "created",
+		"fetch user", "fetch secret", "fetch header", "fetch allow hosts",
+		"click2call style", "click2call url", "click2call user", "click2call secret", "created",
 	};
 
 	if (!res)

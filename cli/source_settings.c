@@ -34,6 +34,7 @@ static const char *const vendors[] = { "generic", "voicenter", "ringostat", "fre
 				       "asterisk", "custom", NULL };
 static const char *const auth_modes[] = { "any", "basic", "header", "query", "none", NULL };
 static const char *const fetch_modes[] = { "none", "basic", "query", "header", NULL };
+static const char *const click2call_styles[] = { "none", "voicenter", "url_template", NULL };
 
 #define SET(col) "UPDATE sources SET " col " WHERE name = $1"
 
@@ -81,6 +82,15 @@ static const struct setting settings[] = {
 	{ "fetch-allow-host", HOST_LIST,
 	  SET("fetch_allow_hosts = string_to_array(nullif($2, ''), ' ')"), NULL, NULL,
 	  "host a pushed recording URL may point to (repeat; \"\" clears)" },
+	{ "click2call-style", CHOICE, SET("click2call_style = $2"), click2call_styles, NULL,
+	  "how the PBX starts a call: none, voicenter, url_template" },
+	{ "click2call-url", TEXT, SET("click2call_url = nullif($2, '')"), NULL, NULL,
+	  "Voicenter's click2call.aspx URL, or a template with {extension} {target} {user} "
+	  "{password} {record}" },
+	{ "click2call-user", TEXT, SET("click2call_user = nullif($2, '')"), NULL, NULL,
+	  "user for click-to-call ({user} in a template)" },
+	{ "click2call-secret-file", SECRET_FILE, SET("click2call_secret = nullif($2, '')"), NULL, NULL,
+	  "Voicenter's code, or the template's {password} (- for stdin)" },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

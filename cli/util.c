@@ -26,6 +26,15 @@ int cli_usage(const char *usage)
 	return 2;
 }
 
+struct blob_store *cli_blobs(struct cli *cli)
+{
+	struct errbuf e;
+
+	if (!cli->blobs && !(cli->blobs = blob_store_open(cli->blob_dir, &e)))
+		cli_fail("%s", e.msg);
+	return cli->blobs;
+}
+
 struct db *cli_db(struct cli *cli)
 {
 	struct errbuf e;

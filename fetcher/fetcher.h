@@ -3,11 +3,15 @@
 #ifndef RINGLOG_FETCHER_H
 #define RINGLOG_FETCHER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
+#include "ringlog/blob.h"
 #include "ringlog/buf.h"
 #include "ringlog/conf.h"
+#include "ringlog/db.h"
 #include "ringlog/http.h"
+#include "ringlog/phone.h"
 #include "ringlog/sign.h"
 #include "ringlog/source.h"
 
@@ -18,35 +22,77 @@ struct fetcher_config {
 	long long max_body;
 	long long timeout_s;
 	long long max_connections;
+	long long max_connections_per_ip;
 	char *signing_key_file;
 	long long play_url_ttl_s;
 	char *public_url;
+	long long click2call_timeout_s;
+	char *ui_dir;
+	char *ui_frame_ancestors;
+	long long ui_session_ttl_s;
 	long long source_refresh_s;
 	long long shutdown_grace_s;
+	long long max_exports;
 	char *tls_cert, *tls_key;
 	char *log_level;
+	char *blob_dir;
+	long long recording_max;
+	long long fetch_workers;
+	long long fetch_connect_timeout_s, fetch_timeout_s;
+	long long fetch_retry_base_s, fetch_retry_max_s, fetch_max_attempts;
+	bool prefetch;
+	long long prefetch_concurrency, prefetch_interval_s;
 };
 
 extern const struct conf_key fetcher_conf_keys[];
 extern const size_t fetcher_conf_nkeys;
 
+struct ui;
+struct fetcher_zones;
+
 struct fetcher {
 	const struct fetcher_config *cfg;
 	struct sign_key sign_key;
 	struct source_cache *sources;
+	struct ui *ui; /* the page's files, or NULL when not installed */
+	struct fetcher_zones *zones; /* IANA names PostgreSQL knows, loaded at start */
+	atomic_int exports;          /* CSV exports streaming now */
+	struct blob_store *blobs;        /* recordings */
+	struct rec_engine *recordings;   /* fetches from PBXs (recordings.h) */
 };
 
 /* The route table of the daemon (ends with a NULL handler). */
 extern const struct http_route fetcher_routes[];
 
+struct rec_engine;
+
+/* GET|HEAD /v1/recordings/{id}: a recording, by bearer token or signed URL. */
+enum MHD_Result fetcher_handle_recording(struct http_request *req, void *app);
+
 /* The calling worker thread's database connection. */
 struct db *fetcher_db(struct fetcher *f);
 
-/* Checks "Authorization: Bearer <token>" against api_tokens. Returns true
- * when the request may go on; otherwise it has answered 401 (no or unknown
- * token, with WWW-Authenticate) or 403 (revoked), or 503, and *RC holds
- * what the handler must return. */
+/* Checks "Authorization: Bearer <token>": an API token (api_tokens) or a
+ * UI session token. Returns true when the request may go on (req->user
+ * then names the token or the session's user); otherwise it has answered
+ * 401 (no, unknown or expired token, with WWW-Authenticate) or 403
+ * (revoked), or 503, and *RC holds what the handler must return. */
 bool fetcher_authorized(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
+/* As fetcher_authorized, but only for the CRM's backend: a browser's UI
+ * session is refused (403). */
+bool fetcher_authorized_backend(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
+/* Appends a UI session token for USER valid until EXPIRES (unix time). */
+void fetcher_ui_token(const struct fetcher *f, const char *user, long long expires, struct buf *out);
+
+/* Click-to-call (click2call.c). */
+enum MHD_Result fetcher_handle_click2call(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_click2call_show(struct http_request *req, void *app);
+
+/* The reference page (ui.c): files of DIR read into memory; NULL with E. */
+struct ui *fetcher_ui_load(const char *dir, struct errbuf *e);
+void fetcher_ui_free(struct ui *ui);
+enum MHD_Result fetcher_handle_ui(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_ui_session(struct http_request *req, void *app);
 
 /* The signed URL a browser plays recording ID with, valid for
  * play_url_ttl seconds from NOW: "{public_url}/v1/recordings/{id}?expires=
@@ -54,5 +100,95 @@ bool fetcher_authorized(struct fetcher *f, struct http_request *req, enum MHD_Re
  * sign_check(key, FETCHER_SIGN_RECORDING, id, expires, sig, now). */
 #define FETCHER_SIGN_RECORDING "recording"
 void fetcher_play_url(const struct fetcher *f, long long id, long long now, struct buf *out);
+
+/* ---- request parameters (params.c) ---------------------------------------
+ * Parsers fill a struct fetcher_bad and return -1; the handler answers it
+ * with fetcher_reply_bad(): 400 {"error","message","parameter"}. */
+
+struct fetcher_bad {
+	const char *code;  /* invalid_parameter, unknown_parameter, invalid_cursor, ... */
+	const char *param; /* the parameter at fault (static or borrowed from the request) */
+	struct errbuf e;
+};
+
+/* Fills B and returns -1. */
+int fetcher_bad(struct fetcher_bad *b, const char *code, const char *param, const char *fmt, ...)
+	RL_PRINTF(4, 5);
+enum MHD_Result fetcher_reply_bad(struct http_request *req, const struct fetcher_bad *b);
+
+/* Fails on a query parameter that is not in ALLOWED (NULL-terminated): a
+ * misspelt filter must not silently widen a query. */
+int fetcher_params_known(struct http_request *req, const char *const *allowed,
+			 struct fetcher_bad *b) RL_MUST_CHECK;
+/* The parameter NAME as text of at most MAX bytes, or *OUT = NULL when absent. */
+int fetcher_param_text(struct http_request *req, const char *name, size_t max, const char **out,
+		       struct fetcher_bad *b) RL_MUST_CHECK;
+/* An integer in [MIN, MAX]; DEF when absent. */
+int fetcher_param_int(struct http_request *req, const char *name, long long min, long long max,
+		      long long def, long long *out, struct fetcher_bad *b) RL_MUST_CHECK;
+/* true/false, 1/0, yes/no; *OUT = -1 when absent. */
+int fetcher_param_bool(struct http_request *req, const char *name, int *out,
+		       struct fetcher_bad *b) RL_MUST_CHECK;
+/* One of CHOICES (NULL-terminated); *OUT = NULL when absent. */
+int fetcher_param_choice(struct http_request *req, const char *name, const char *const *choices,
+			 const char **out, struct fetcher_bad *b) RL_MUST_CHECK;
+/* A date (YYYY-MM-DD) or an ISO 8601 time with or without an offset; the
+ * text is handed to ringlog_query_bound() in SQL. *OUT = NULL when absent. */
+int fetcher_param_time(struct http_request *req, const char *name, const char **out,
+		       struct fetcher_bad *b) RL_MUST_CHECK;
+/* The IANA zone `tz` as PostgreSQL spells it (any case accepted); "UTC"
+ * when absent; 400 unknown_time_zone otherwise. */
+int fetcher_param_tz(struct fetcher *f, struct http_request *req, const char **out,
+		     struct fetcher_bad *b) RL_MUST_CHECK;
+/* The source named by `source`: *SET holds a reference the caller drops
+ * with source_set_unref(); *SRC = NULL when absent; 400 unknown_source. */
+int fetcher_param_source(struct fetcher *f, struct http_request *req, struct source_set **set,
+			 const struct source **src, struct fetcher_bad *b) RL_MUST_CHECK;
+/* Normalises a phone number a client sent: with SRC, by the source's plan
+ * (national numbers work); without, as an international number (digits,
+ * optionally after '+' or '00'). Writes E.164 digits to OUT. */
+int fetcher_phone(const char *raw, const struct source *src, const char *param,
+		  char out[PHONE_E164_LEN], struct fetcher_bad *b) RL_MUST_CHECK;
+/* The "{id}" of a template route as a positive integer; false when it is
+ * not one (the handler answers 404). */
+bool fetcher_path_id(struct http_request *req, long long *id);
+
+/* ---- time zones (zones.c) ------------------------------------------------ */
+
+/* Loads the names of pg_timezone_names (validating a zone there costs ~40 ms
+ * a query). Returns a new set, or NULL with E. */
+struct fetcher_zones *fetcher_zones_load(struct db *db, struct errbuf *e) RL_MUST_CHECK;
+void fetcher_zones_free(struct fetcher_zones *z);
+/* The zone NAME as PostgreSQL spells it (case-insensitive), or NULL. */
+const char *fetcher_zones_find(const struct fetcher_zones *z, const char *name);
+
+/* ---- opaque cursors (cursor.c) -------------------------------------------
+ * A page position (two integers: a time in µs and a row id) in 43 base64url
+ * characters, signed with the signing key so a client cannot forge one. */
+void fetcher_cursor_make(const struct fetcher *f, const char *kind, long long a, long long b,
+			 struct buf *out);
+/* Returns 0 with *A and *B, or -1 when TEXT is not a cursor of KIND. */
+int fetcher_cursor_read(const struct fetcher *f, const char *kind, const char *text,
+			long long *a, long long *b) RL_MUST_CHECK;
+
+/* ---- handlers ------------------------------------------------------------ */
+
+enum MHD_Result fetcher_handle_calls(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_call(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_leads(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_lead_upsert(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_tasks(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_task_done(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_export(struct http_request *req, void *app);
+
+/* Answers 503 (database away) or 500 for a failed statement, and logs it. */
+enum MHD_Result fetcher_reply_db_error(struct http_request *req, struct db *db, const char *what,
+				       const struct errbuf *e);
+/* Parses one JSON value the database built; NULL if it is not JSON. */
+json_object *fetcher_json_parse(const char *text);
+
+/* Export metrics (export.c), registered before serving. */
+void fetcher_export_metrics_register(void);
 
 #endif

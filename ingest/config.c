@@ -22,6 +22,8 @@ const struct conf_key ingest_conf_keys[] = {
 	    "seconds an idle or slow connection is kept"),
 	KEY("ingest", "max_connections", CONF_INT, max_connections, "1024", 1, 65536,
 	    "simultaneous connections"),
+	KEY("ingest", "max_connections_per_ip", CONF_INT, max_connections_per_ip, "256", 0, 65536,
+	    "simultaneous connections from one client address (0: no limit)"),
 	KEY("ingest", "spool_dir", CONF_STRING, spool_dir, "/var/spool/ringlog", 0, 0,
 	    "where pushes wait while PostgreSQL is unreachable"),
 	KEY("ingest", "spool_max", CONF_BYTES, spool_max, "1G", 1024, 1LL << 50,
@@ -41,6 +43,12 @@ const struct conf_key ingest_conf_keys[] = {
 	    "the default is Voicenter's Chrome extension"),
 	KEY("ingest", "events_keep", CONF_INT, events_keep_s, "86400", 0, 365LL * 86400,
 	    "seconds screen-pop events (calls in progress) are kept; 0: not recorded"),
+	KEY("ingest", "body_spill", CONF_BYTES, body_spill, "1M", 0, 1LL << 30,
+	    "push bodies larger than this wait in an unlinked file in spool_dir, not in memory"),
+	KEY("recordings", "blob_dir", CONF_STRING, blob_dir, "/var/lib/ringlog/recordings", 0, 0,
+	    "blob store of recordings, shared with ringlog-fetcherd (made on first use)"),
+	KEY("recordings", "max_size", CONF_BYTES, recording_max, "100M", 1024, 1LL << 40,
+	    "largest recording stored (an inline one also needs max_body of 4/3 of it)"),
 };
 
 const size_t ingest_conf_nkeys = sizeof(ingest_conf_keys) / sizeof(ingest_conf_keys[0]);

@@ -139,7 +139,7 @@ static enum MHD_Result spool_and_answer(struct ingest *in, struct http_request *
 static void process(struct ingest *in, const struct source *src, const struct push *p,
 		    struct push_result *r)
 {
-	struct push_ready *ready = push_prepare(src, p, r);
+	struct push_ready *ready = push_prepare(src, p, &in->push, r);
 
 	if (ready) {
 		writers_store(in->writers, ready, r);
@@ -157,7 +157,7 @@ static enum MHD_Result run_push(struct ingest *in, struct http_request *req, con
 	/* While older pushes wait in the spool, new ones queue behind them so
 	 * the database sees every call's pushes in order. */
 	if (spool_depth(in->spool) > 0) {
-		push_ready_free(push_prepare(src, p, &r));
+		push_ready_free(push_prepare(src, p, &in->push, &r));
 		r.db_down = true;
 	} else {
 		process(in, src, p, &r);
@@ -189,6 +189,8 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 	const struct source *src = source_set_find(set, name);
 	enum MHD_Result rc;
 	char *query = NULL;
+	const char *body;
+	size_t body_len;
 	struct push p;
 	int64_t t0 = http_monotonic_ns();
 
@@ -211,13 +213,14 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 		goto out;
 	}
 	query = query_without_key(req->query);
+	body = http_body(req, &body_len);
 	p = (struct push){
 		.source = src->name,
 		.method = req->method,
 		.content_type = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
 		.query = query,
-		.body = req->body.data,
-		.body_len = req->body.len,
+		.body = body,
+		.body_len = body_len,
 		.request_id = req->id,
 		.received_us = req->received_us,
 	};

@@ -6,8 +6,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "ringlog/blob.h"
 #include "ringlog/conf.h"
 #include "ringlog/http.h"
+#include "ringlog/push.h"
 #include "ringlog/source.h"
 #include "ringlog/spool.h"
 
@@ -20,6 +22,7 @@ struct ingest_config {
 	long long max_body;
 	long long timeout_s;
 	long long max_connections;
+	long long max_connections_per_ip;
 	char *spool_dir;
 	long long spool_max;
 	long long source_refresh_s;
@@ -28,6 +31,9 @@ struct ingest_config {
 	char *log_level;
 	char *cors_origins;      /* origins allowed to call screen pop from a browser */
 	long long events_keep_s; /* screen-pop events kept this long; 0: not recorded */
+	long long body_spill;
+	char *blob_dir;
+	long long recording_max;
 };
 
 extern const struct conf_key ingest_conf_keys[];
@@ -39,6 +45,7 @@ struct ingest {
 	struct spool *spool;
 	struct writers *writers;
 	struct events *events; /* NULL when events_keep is 0 */
+	struct push_options push; /* where inline recordings go */
 	atomic_bool stopping;
 	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */
 };

@@ -10,6 +10,8 @@
 #include "ringlog/daemon.h"
 #include "ringlog/db.h"
 
+#define CONFIG_PATH "/etc/ringlog/ringlog.conf"
+
 static const char summary[] =
 	"Receives end-of-call pushes (JSON, form or query string) from cloud PBXs and\n"
 	"stores them in PostgreSQL; spools them to disk while PostgreSQL is away.";
@@ -19,13 +21,14 @@ struct upkeep {
 	struct ingest *in;
 	struct db *db;
 	time_t next_refresh;
+	struct daemon_config conf; /* for SIGHUP */
 };
 
 static int load_config(struct ingest_config *cfg, int argc, char **argv, struct conf_cli *cli)
 {
 	struct errbuf e;
 
-	if (conf_load(ingest_conf_keys, ingest_conf_nkeys, "ingest", "/etc/ringlog/ringlog.conf",
+	if (conf_load(ingest_conf_keys, ingest_conf_nkeys, "ingest", CONFIG_PATH,
 		      cfg, argc, argv, cli, &e) < 0) {
 		fprintf(stderr, "ringlog-ingestd: %s\n", e.msg);
 		return -1;
@@ -61,11 +64,14 @@ static struct http_server *start_http(struct ingest *in, const struct ingest_con
 		.max_body = cfg->max_body,
 		.timeout_s = (int)cfg->timeout_s,
 		.max_connections = (int)cfg->max_connections,
+		.max_connections_per_ip = (int)cfg->max_connections_per_ip,
 		.db_conninfo = cfg->database_url,
 		.tls_cert = cfg->tls_cert,
 		.tls_key = cfg->tls_key,
 		.routes = ingest_routes,
 		.app = in,
+		.spill_threshold = cfg->body_spill,
+		.spill_dir = cfg->spool_dir,
 	};
 	struct errbuf e;
 	struct http_server *srv = http_server_start(&o, &e);
@@ -80,6 +86,7 @@ static void reload(void *ctx)
 	struct upkeep *u = ctx;
 	struct errbuf e;
 
+	daemon_reload_config(&u->conf);
 	if (ingest_reload_sources(u->in, u->db, &e) < 0)
 		log_msg(LOG_WARNING, "sources not reloaded: %s", e.msg);
 	else
@@ -135,6 +142,12 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	in.push.blobs = blob_store_open(cfg.blob_dir, &e);
+	in.push.recording_max = (uint64_t)cfg.recording_max;
+	if (!in.push.blobs) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	up.db = db_new(cfg.database_url, "ringlog-ingestd");
 	up.next_refresh = time(NULL) + cfg.source_refresh_s;
 	if (prepare_database(&in, up.db) < 0)
@@ -152,6 +165,8 @@ int main(int argc, char **argv)
 	srv = start_http(&in, &cfg);
 	if (!srv)
 		goto out;
+	up.conf = (struct daemon_config){ ingest_conf_keys, ingest_conf_nkeys, "ingest", CONFIG_PATH,
+					  sizeof(cfg), &cfg, argc, argv, srv };
 	snprintf(details, sizeof(details), "(%zu sources, %zu pushes spooled)",
 		 source_cache_count(in.sources), spool_depth(in.spool));
 	daemon_ready(cfg.listen, srv, details);
@@ -166,6 +181,7 @@ out:
 	writers_stop(in.writers);
 	db_free(up.db);
 	spool_close(in.spool);
+	blob_store_close(in.push.blobs);
 	source_cache_free(in.sources);
 	conf_release(ingest_conf_keys, ingest_conf_nkeys, &cfg);
 	return rc;

@@ -37,7 +37,7 @@ static int drain_one(void *ctx, const struct push *p)
 
 	if (d->in->stopping)
 		return -1;
-	push_process(d->db, source_set_find(d->sources, p->source), p, 0, &r);
+	push_process(d->db, source_set_find(d->sources, p->source), p, &d->in->push, 0, &r);
 	if (r.db_down)
 		return -1;
 	if (r.dead_letter)

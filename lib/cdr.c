@@ -32,6 +32,8 @@ void cdr_release(struct cdr *c)
 		free(c->recordings[i].ref);
 		free(c->recordings[i].url);
 		free(c->recordings[i].base64);
+		free(c->recordings[i].blob_key);
+		free(c->recordings[i].mime_type);
 	}
 	cdr_init(c);
 }
@@ -75,7 +77,7 @@ const char *cdr_disposition_name(enum cdr_disposition d)
 
 bool cdr_recording_is_set(const struct cdr_recording *r)
 {
-	return r->ref || r->url || r->base64;
+	return r->ref || r->url || r->base64 || r->blob_key;
 }
 
 static bool has_control_chars(const char *s)

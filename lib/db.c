@@ -7,8 +7,8 @@
 
 #include "ringlog/xalloc.h"
 
-#ifndef RINGLOG_SCHEMA_VERSION
-#error "RINGLOG_SCHEMA_VERSION must come from the Makefile (the newest file in sql/)"
+#ifndef RINGLOG_SCHEMA_VERSIONS
+#error "RINGLOG_SCHEMA_VERSIONS must come from the Makefile (the numbers of the files in sql/)"
 #endif
 
 #define DB_RETRY_NS 1000000000LL /* one connection attempt a second while down */
@@ -243,6 +243,22 @@ int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *co
 	return err_set(e, "%s: the batch was aborted", st->name);
 }
 
+PGresult *db_exec_planned(struct db *db, const struct db_stmt *st, const char *const *params,
+			  struct errbuf *e)
+{
+	PGresult *res;
+	ExecStatusType s;
+
+	db->sqlstate[0] = '\0';
+	if (db_connect(db, e) < 0)
+		return NULL;
+	res = PQexecParams(db->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
+	s = PQresultStatus(res);
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+		return res;
+	return failed(db, res, st->name, e);
+}
+
 int db_command(struct db *db, const char *sql, struct errbuf *e)
 {
 	PGresult *res;
@@ -286,29 +302,48 @@ struct db *db_for_thread(const char *conninfo, const char *application_name)
 	return db;
 }
 
-int db_schema_version_expected(void)
+struct db *db_take_from_thread(const char *conninfo, const char *application_name)
 {
-	return RINGLOG_SCHEMA_VERSION;
+	struct db *db = db_for_thread(conninfo, application_name);
+
+	pthread_setspecific(thread_key, NULL);
+	return db;
 }
 
+void db_return_to_thread(struct db *db)
+{
+	if (!db)
+		return;
+	pthread_once(&thread_key_once, make_thread_key);
+	if (pthread_getspecific(thread_key) || !db->conn || PQstatus(db->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		db_free(db);
+		return;
+	}
+	pthread_setspecific(thread_key, db);
+}
+
+/* Every migration this build knows must be applied: comparing the newest
+ * number alone would miss one merged late with a lower number. */
 int db_check_schema(struct db *db, struct errbuf *e)
 {
 	static const struct db_stmt q = {
-		"db_schema_version",
-		"SELECT coalesce(max(version), 0) FROM schema_migrations", 0
+		"db_schema_missing",
+		"SELECT string_agg(v::text, ', ' ORDER BY v), max(v) FROM unnest($1::int[]) v"
+		" WHERE v NOT IN (SELECT version FROM schema_migrations)", 1
 	};
-	PGresult *res = db_exec(db, &q, NULL, e);
-	int have;
+	const char *params[] = { "{" RINGLOG_SCHEMA_VERSIONS "}" };
+	PGresult *res = db_exec(db, &q, params, e);
+	int rc = 0;
 
 	if (!res) {
 		if (strcmp(db_sqlstate(db), "42P01") == 0)
 			return err_set(e, "the database has no ringlog schema: run `ringlog migrate`");
 		return -1;
 	}
-	have = atoi(PQgetvalue(res, 0, 0));
+	if (!PQgetisnull(res, 0, 0))
+		rc = err_set(e, "the database schema lacks migration %s that this build needs: "
+			     "run `ringlog migrate`", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (have < RINGLOG_SCHEMA_VERSION)
-		return err_set(e, "the database schema is at version %d, this build needs %d: "
-			       "run `ringlog migrate`", have, RINGLOG_SCHEMA_VERSION);
-	return 0;
+	return rc;
 }

@@ -13,9 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_internal.h"
 #include "ringlog/auth.h"
 #include "ringlog/db.h"
+#include "ringlog/tls.h"
 #include "ringlog/xalloc.h"
+
+/* TLS 1.2 and 1.3 only: what a PBX on the internet speaks since 2008. */
+#define HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct http_server {
 	struct http_options opt;
@@ -24,7 +29,7 @@ struct http_server {
 	atomic_int in_flight;
 	atomic_ullong next_id;
 	unsigned id_salt;
-	char *tls_cert_pem, *tls_key_pem;
+	struct tls_creds *tls; /* NULL: plain HTTP */
 };
 
 static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -68,17 +73,24 @@ void http_add_header(struct http_request *req, const char *name, const char *val
 	buf_add(&req->extra_headers, value, strlen(value) + 1);
 }
 
-enum MHD_Result http_reply(struct http_request *req, unsigned status, const char *content_type,
-			   const void *body, size_t len)
+/* Adds the request id, the extra headers and CONTENT_TYPE to RESP, queues
+ * it and lets go of it (MHD keeps its own reference). */
+static enum MHD_Result queue(struct http_request *req, unsigned status, const char *content_type,
+			     struct MHD_Response *resp)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	if (content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	return http_reply_response(req, status, resp);
+}
+
+enum MHD_Result http_reply_response(struct http_request *req, unsigned status,
+				    struct MHD_Response *resp)
+{
 	enum MHD_Result rc;
 
 	if (!resp)
 		return MHD_NO;
-	if (content_type)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
 	for (size_t i = 0; i < req->extra_headers.len;) {
 		const char *name = req->extra_headers.data + i;
@@ -92,6 +104,32 @@ enum MHD_Result http_reply(struct http_request *req, unsigned status, const char
 	rc = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
+}
+
+enum MHD_Result http_reply(struct http_request *req, unsigned status, const char *content_type,
+			   const void *body, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	if (!resp)
+		return MHD_NO;
+	return queue(req, status, content_type, resp);
+}
+
+enum MHD_Result http_reply_stream(struct http_request *req, unsigned status,
+				  const char *content_type, size_t block_size,
+				  MHD_ContentReaderCallback reader, void *cls,
+				  MHD_ContentReaderFreeCallback release)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block_size, reader, cls, release);
+
+	if (!resp) {
+		release(cls);
+		return MHD_NO;
+	}
+	return queue(req, status, content_type, resp);
 }
 
 enum MHD_Result http_reply_json(struct http_request *req, unsigned status, json_object *obj)
@@ -194,6 +232,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	req->server = s;
 	req->conn = conn;
+	req->body_fd = -1;
 	req->uri = xstrdup(uri);
 	q = strchr(req->uri, '?');
 	req->query = q ? q + 1 : "";
@@ -203,6 +242,28 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		 (unsigned long long)atomic_fetch_add(&s->next_id, 1));
 	atomic_fetch_add(&s->in_flight, 1);
 	return req;
+}
+
+/* The one log line of a request: what it was, who, what came of it. */
+static void log_request(const struct http_request *req, double seconds,
+			enum MHD_RequestTerminationCode toe)
+{
+	struct buf line = BUF_INIT;
+	bool ok = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+
+	buf_addf(&line, "request id=%s method=%s path=%.200s status=%u", req->id,
+		 req->method ? req->method : "-", req->path, req->status);
+	if (req->user)
+		buf_addf(&line, " user=%.100s auth=%s", req->user, req->auth ? req->auth : "-");
+	if (req->log_source)
+		buf_addf(&line, " source=%s", req->log_source);
+	if (req->log_call_id)
+		buf_addf(&line, " call_id=%.200s", req->log_call_id);
+	if (req->log_outcome)
+		buf_addf(&line, " outcome=%s", req->log_outcome);
+	buf_addf(&line, " ms=%.2f%s", seconds * 1e3, ok ? "" : " (connection closed early)");
+	log_msg(ok ? LOG_INFO : LOG_NOTICE, "%s", line.data);
+	buf_release(&line);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -220,18 +281,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	metrics_inc(req->status >= 500 ? &requests_5xx : req->status >= 400 ? &requests_4xx
 		    : req->status >= 300 ? &requests_3xx : &requests_2xx);
 	if (req->path && strcmp(req->path, "/metrics") != 0 && strcmp(req->path, "/healthz") != 0)
-		log_msg(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_INFO : LOG_NOTICE,
-			"request id=%s method=%s path=%.200s status=%u%s%s%s%.200s%s%s ms=%.2f%s",
-			req->id, req->method ? req->method : "-", req->path, req->status,
-			req->log_source ? " source=" : "", req->log_source ? req->log_source : "",
-			req->log_call_id ? " call_id=" : "", req->log_call_id ? req->log_call_id : "",
-			req->log_outcome ? " outcome=" : "", req->log_outcome ? req->log_outcome : "",
-			seconds * 1e3,
-			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+		log_request(req, seconds, toe);
+	if (req->app_ctx_free)
+		req->app_ctx_free(req->app_ctx);
+	http_body_release(req);
 	free(req->uri);
 	free((char *)req->path);
 	free(req->log_source);
 	free(req->log_call_id);
+	free(req->user);
 	buf_release(&req->body);
 	buf_release(&req->extra_headers);
 	free(req);
@@ -249,13 +307,80 @@ static bool method_listed(const char *methods, const char *m)
 	return false;
 }
 
+/* A route path is exact ("/healthz"), a prefix when it ends with '/'
+ * ("/v1/cdr/" matches "/v1/cdr/acme"), or a template whose "{name}"
+ * segments each match one non-empty path segment ("/v1/tasks/{id}/done"). */
+static bool is_static(const struct http_route *r)
+{
+	size_t n = strlen(r->path);
+
+	return !strchr(r->path, '{') && !(n && r->path[n - 1] == '/');
+}
+
+/* Walks template TPL along PATH. When NAME is set, *VALUE and *LEN receive
+ * the segment that "{NAME}" matched. Returns whether the whole path matches. */
+static bool template_walk(const char *tpl, const char *path, const char *name,
+			  const char **value, size_t *len)
+{
+	size_t nlen = name ? strlen(name) : 0;
+
+	while (*tpl && *path) {
+		if (*tpl == '{') {
+			const char *close = strchr(tpl, '}');
+			size_t seg = strcspn(path, "/");
+
+			if (!close || seg == 0)
+				return false;
+			if (name && (size_t)(close - tpl - 1) == nlen && strncmp(tpl + 1, name, nlen) == 0) {
+				*value = path;
+				*len = seg;
+			}
+			tpl = close + 1;
+			path += seg;
+		} else if (*tpl++ != *path++) {
+			return false;
+		}
+	}
+	return !*tpl && !*path;
+}
+
 static bool path_matches(const struct http_route *r, const char *path)
 {
 	size_t n = strlen(r->path);
 
-	if (n && r->path[n - 1] == '/')
-		return strncmp(path, r->path, n) == 0 && path[n] && !strchr(path + n, '/');
+	if (strchr(r->path, '{'))
+		return template_walk(r->path, path, NULL, NULL, NULL);
+	if (n && r->path[n - 1] == '/') /* the prefix and one more path segment, maybe empty */
+		return strncmp(path, r->path, n) == 0 && !strchr(path + n, '/');
 	return strcmp(path, r->path) == 0;
+}
+
+char *http_path_param(const struct http_request *req, const char *name)
+{
+	const char *value = NULL;
+	size_t len = 0;
+
+	if (!req->route || !template_walk(req->route->path, req->path, name, &value, &len) || !value)
+		return NULL;
+	return xstrndup(value, len);
+}
+
+void http_routes_print(const struct http_route *routes, FILE *out)
+{
+	for (const struct http_route *r = routes; r->fn; r++) {
+		size_t n = strlen(r->path);
+		bool prefix = !strchr(r->path, '{') && n && r->path[n - 1] == '/';
+
+		for (const char *m = r->methods; *m;) {
+			size_t len = strcspn(m, " ");
+
+			if (len)
+				fprintf(out, "%.*s %s%s\n", (int)len, m, r->path, prefix ? "{...}" : "");
+			m += len;
+			while (*m == ' ')
+				m++;
+		}
+	}
 }
 
 /* Finds the route for the request; answers 404/405 itself when there is none. */
@@ -265,14 +390,18 @@ static enum MHD_Result route(struct http_request *req)
 	struct buf allow = BUF_INIT;
 	enum MHD_Result rc;
 
-	for (r = req->server->opt.routes; r->fn; r++) {
-		if (!path_matches(r, req->path))
-			continue;
-		if (method_listed(r->methods, req->method)) {
-			req->route = r;
-			return MHD_YES;
+	/* Exact paths first, so "/v1/calls/live" wins over "/v1/calls/{id}". */
+	for (int pass = 0; pass < 2; pass++) {
+		for (r = req->server->opt.routes; r->fn; r++) {
+			if (is_static(r) != (pass == 0) || !path_matches(r, req->path))
+				continue;
+			if (method_listed(r->methods, req->method)) {
+				req->route = r;
+				buf_release(&allow);
+				return MHD_YES;
+			}
+			buf_addf(&allow, "%s%s", allow.len ? " " : "", r->methods);
 		}
-		buf_addf(&allow, "%s%s", allow.len ? " " : "", r->methods);
 	}
 	if (!allow.len)
 		return http_reply_error(req, 404, "not_found", "no such endpoint: %.200s", req->path);
@@ -310,6 +439,38 @@ static enum MHD_Result begin(struct http_request *req, const char *url, const ch
 	return MHD_YES;
 }
 
+/* A body without Content-Length (chunked) passed max_body while it was
+ * coming in, when libmicrohttpd cannot answer yet: drop the rest and answer
+ * 413 once it is in, or hang up when it goes on past this many bodies' worth. */
+#define HTTP_DROP_BODIES 4
+
+static enum MHD_Result take_body(struct http_request *req, const char *data, size_t *size)
+{
+	long long max = req->server->opt.max_body;
+	size_t n = *size;
+
+	*size = 0;
+	if (!req->route->wants_body)
+		return MHD_YES;
+	if (req->body_too_large || req->body_size + n > (uint64_t)max) {
+		req->body_too_large = true;
+		req->body_dropped += (size_t)req->body_size + n;
+		http_body_release(req);
+		buf_release(&req->body);
+		req->body_size = 0;
+		if (req->body_dropped <= (size_t)max * HTTP_DROP_BODIES)
+			return MHD_YES;
+		req->log_outcome = "body_too_large";
+		return MHD_NO;
+	}
+	if (http_body_add(req, &req->server->opt, data, n) < 0) {
+		log_msg(LOG_ERR, "request id=%s: cannot keep the body: %s", req->id, strerror(errno));
+		http_add_header(req, "Retry-After", "30");
+		return http_reply_error(req, 503, "unavailable", "the body cannot be kept right now");
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -325,16 +486,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (*upload_data_size) {
-		if (req->body.len + *upload_data_size > (size_t)s->opt.max_body || !req->route->wants_body) {
-			*upload_data_size = 0;
-			req->body_too_large = true;
-			return req->route->wants_body ? too_large(req) : MHD_YES;
-		}
-		buf_add(&req->body, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
+	if (*upload_data_size)
+		return take_body(req, upload_data, upload_data_size);
+	if (req->body_too_large)
+		return too_large(req);
 	return req->route->fn(req, s->opt.app);
 }
 
@@ -381,31 +536,17 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, struct er
 	return 0;
 }
 
-static char *read_pem(const char *path, struct errbuf *e)
-{
-	FILE *f = fopen(path, "r");
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-
-	if (!f) {
-		err_set(e, "cannot read %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1 << 20))
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b, NULL);
-}
-
-/* The TLS options, or an empty list for plain HTTP. */
+/* The TLS options, or an empty list for plain HTTP. The certificate and key
+ * are handed to each handshake by tls_creds_retrieve, so a reload swaps them. */
 static struct MHD_OptionItem *tls_options(struct http_server *s, struct MHD_OptionItem tls[3])
 {
 	int n = 0;
 
-	if (s->tls_cert_pem) {
-		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem };
-		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem };
+	if (s->tls) {
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+						    (void *)tls_creds_retrieve };
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+						    (void *)HTTP_TLS_PRIORITIES };
 	}
 	tls[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	return tls;
@@ -431,7 +572,10 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/* Suspend/resume for handlers that wait (a recording still downloading);
+	 * harmless to the others. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	struct MHD_OptionItem tls[3];
 	unsigned char salt[4];
@@ -441,14 +585,9 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 		goto fail;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	if ((o->tls_cert && *o->tls_cert) != (o->tls_key && *o->tls_key)) {
-		err_set(e, "TLS needs both a certificate and a key file");
-		goto fail;
-	}
-	if (o->tls_cert && *o->tls_cert) {
-		s->tls_cert_pem = read_pem(o->tls_cert, e);
-		s->tls_key_pem = s->tls_cert_pem ? read_pem(o->tls_key, e) : NULL;
-		if (!s->tls_key_pem)
+	if ((o->tls_cert && *o->tls_cert) || (o->tls_key && *o->tls_key)) {
+		s->tls = tls_creds_new(o->tls_cert, o->tls_key, e);
+		if (!s->tls)
 			goto fail;
 		flags |= MHD_USE_TLS;
 	}
@@ -463,9 +602,13 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		/* daemon_block_signals() blocks SIGPIPE in every thread, which is
+		 * what lets libmicrohttpd send files with sendfile(). */
+		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
 		MHD_OPTION_ARRAY, tls_options(s, tls),
 		MHD_OPTION_END);
 	if (!s->daemon) {
@@ -476,8 +619,7 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 	s->port = info ? info->port : 0;
 	return s;
 fail:
-	free(s->tls_cert_pem);
-	free(s->tls_key_pem);
+	tls_creds_free(s->tls);
 	free(s);
 	return NULL;
 }
@@ -503,9 +645,32 @@ void http_server_stop(struct http_server *s, int grace_ms)
 		close(fd);
 	for (int waited = 0; s->in_flight > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);
+	if (s->opt.before_stop)
+		s->opt.before_stop(s->opt.app);
 	MHD_stop_daemon(s->daemon);
 	in_flight_gauge.ctx = NULL;
-	free(s->tls_cert_pem);
-	free(s->tls_key_pem);
+	tls_creds_free(s->tls);
 	free(s);
+}
+
+int http_server_reload_tls(struct http_server *s, const char *cert, const char *key,
+			   struct errbuf *e)
+{
+	bool want = (cert && *cert) || (key && *key);
+
+	if (!s->tls && !want)
+		return 0;
+	if (!s->tls)
+		return err_set(e, "HTTPS cannot be switched on without a restart");
+	if (!want)
+		return err_set(e, "HTTPS cannot be switched off without a restart");
+	return tls_creds_reload(s->tls, cert, key, e);
+}
+
+bool http_server_describe_tls(const struct http_server *s, struct buf *out)
+{
+	if (!s->tls)
+		return false;
+	tls_creds_describe(s->tls, out);
+	return true;
 }

@@ -1,5 +1,6 @@
 #include "ringlog/log.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,11 +8,16 @@
 #include "ringlog/buf.h"
 
 static const char *log_program = "ringlog";
-static int log_max = LOG_INFO;
+static atomic_int log_max = LOG_INFO;
 
 void log_init(const char *program, int max_priority)
 {
 	log_program = program;
+	log_max = max_priority;
+}
+
+void log_set_level(int max_priority)
+{
 	log_max = max_priority;
 }
 

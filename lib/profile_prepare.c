@@ -5,12 +5,13 @@
  * parsing JSON sent as text (Voicenter's IVR). */
 #include "ringlog/profile.h"
 
-#include <b64/cdecode.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ringlog/b64.h"
+#include "ringlog/buf.h"
 #include "ringlog/form.h"
 #include "ringlog/xalloc.h"
 
@@ -40,39 +41,26 @@ static json_object *parse_json(const char *s, size_t len)
 	return obj;
 }
 
-static bool is_b64(unsigned char c)
-{
-	return isalnum(c) || c == '+' || c == '/';
-}
-
-/* Decodes base64 TEXT strictly (libb64 would skip stray bytes): the form
- * decoder made every '+' a space, which is undone; line breaks are
- * skipped. Returns a new buffer of *LEN bytes, or NULL. */
+/* Decodes base64 TEXT strictly (b64.h). The form decoder made every '+'
+ * of FreeSWITCH's unescaped base64 a space: that is undone first. Returns a
+ * new buffer of *LEN bytes, or NULL. */
 static char *base64_strict(const char *text, size_t *len)
 {
-	size_t n = strlen(text), k = 0, pad = 0;
-	char *clean = xmalloc(n + 1), *out = NULL;
-	base64_decodestate st;
+	size_t n = strlen(text);
+	char *plus = xstrndup(text, n);
+	struct buf out = BUF_INIT;
+	struct errbuf e;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)(text[i] == ' ' ? '+' : text[i]);
-
-		if (c == '\r' || c == '\n')
-			continue;
-		if (c == '=' && pad < 2)
-			pad++;
-		else if (!is_b64(c) || pad)
-			goto out;
-		clean[k++] = (char)c;
+	for (size_t i = 0; i < n; i++)
+		if (plus[i] == ' ')
+			plus[i] = '+';
+	if (b64_decode(plus, n, &out, &e) < 0 || out.len == 0) {
+		free(plus);
+		buf_release(&out);
+		return NULL;
 	}
-	if (k == 0 || k % 4 == 1 || (pad && k % 4))
-		goto out;
-	out = xmalloc(k / 4 * 3 + 3);
-	base64_init_decodestate(&st);
-	*len = (size_t)base64_decode_block(clean, (int)k, out, &st);
-out:
-	free(clean);
-	return out;
+	free(plus);
+	return buf_detach(&out, len);
 }
 
 /* {"cdr": "<JSON or base64 JSON>", "uuid": …} -> the CDR, with the other

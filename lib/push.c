@@ -60,13 +60,18 @@ static char *recordings_json(const struct cdr *c)
 		const struct cdr_recording *rec = &c->recordings[i];
 		json_object *o;
 
-		if (!rec->ref && !rec->url)
+		if (!rec->ref && !rec->url && !rec->blob_key)
 			continue;
 		o = json_object_new_object();
 		if (rec->ref)
 			json_object_object_add(o, "ref", json_object_new_string(rec->ref));
 		if (rec->url)
 			json_object_object_add(o, "url", json_object_new_string(rec->url));
+		if (rec->blob_key) { /* inline audio, already in the blob store */
+			json_object_object_add(o, "blob", json_object_new_string(rec->blob_key));
+			json_object_object_add(o, "size", json_object_new_int64(rec->size_bytes));
+			json_object_object_add(o, "mime", json_object_new_string(rec->mime_type));
+		}
 		json_object_array_add(arr, o);
 	}
 	text = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
@@ -170,17 +175,26 @@ fail:
 }
 
 struct push_ready *push_prepare(const struct source *src, const struct push *p,
-				struct push_result *r)
+				const struct push_options *o, struct push_result *r)
 {
 	struct push_ready *ready = NULL;
-	json_object *payload;
+	json_object *payload = NULL;
+	struct push_inline in;
+	struct push view = *p;
 	struct cdr c;
 	char *raw;
 
 	memset(r, 0, sizeof(*r));
 	cdr_init(&c);
-	payload = map(src, p, &c, r);
-	if (!payload)
+	/* Inline audio first: into the blob store, out of the body. */
+	if (push_inline_strip(src->profile, p, o, &in, r) < 0)
+		goto out;
+	if (in.stripped) {
+		view.body = in.body.data;
+		view.body_len = in.body.len;
+	}
+	payload = map(src, &view, &c, r);
+	if (!payload || push_inline_finish(&in, payload, &c, o, r) < 0)
 		goto out;
 	raw = raw_text(payload);
 	if (!raw) {
@@ -191,6 +205,7 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 	fill_params(ready, src, &c, p->received_us);
 	ready->params[PP_RAW] = raw;
 out:
+	push_inline_release(&in);
 	cdr_release(&c);
 	json_object_put(payload);
 	return ready;
@@ -205,8 +220,8 @@ void push_ready_free(struct push_ready *ready)
 	free(ready);
 }
 
-void push_process(struct db *db, const struct source *src, const struct push *p, int flags,
-		  struct push_result *r)
+void push_process(struct db *db, const struct source *src, const struct push *p,
+		  const struct push_options *o, int flags, struct push_result *r)
 {
 	struct push_ready *ready = NULL;
 
@@ -214,7 +229,7 @@ void push_process(struct db *db, const struct source *src, const struct push *p,
 		memset(r, 0, sizeof(*r));
 		push_reject(r, 404, "unknown_source", NULL, "no source of that name");
 	} else {
-		ready = push_prepare(src, p, r);
+		ready = push_prepare(src, p, o, r);
 	}
 	if (ready)
 		push_store(db, &ready, &r, 1);

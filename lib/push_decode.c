@@ -6,14 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "push_internal.h"
 #include "ringlog/csv.h"
 #include "ringlog/form.h"
-#include "ringlog/profile.h"
-#include "ringlog/push.h"
 
 #define PUSH_JSON_DEPTH 64
-
-enum body_kind { BODY_JSON, BODY_FORM, BODY_CSV, BODY_UNSUPPORTED };
 
 static bool media_type_is(const char *ct, const char *type)
 {
@@ -22,7 +19,7 @@ static bool media_type_is(const char *ct, const char *type)
 	return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static enum body_kind classify(const struct push *p)
+enum push_body_kind push_body_kind(const struct push *p)
 {
 	const char *ct = p->content_type ? p->content_type : "";
 	const char *b = p->body;
@@ -31,24 +28,24 @@ static enum body_kind classify(const struct push *p)
 	while (*ct == ' ')
 		ct++;
 	if (media_type_is(ct, "application/json") || media_type_is(ct, "text/json"))
-		return BODY_JSON;
+		return PUSH_BODY_JSON;
 	if (media_type_is(ct, "application/x-www-form-urlencoded") ||
 	    media_type_is(ct, "application/x-www-form-base64-encoded"))
-		return BODY_FORM;
+		return PUSH_BODY_FORM;
 	if (media_type_is(ct, "text/csv"))
-		return BODY_CSV;
+		return PUSH_BODY_CSV;
 	if (*ct && !media_type_is(ct, "text/plain") && !media_type_is(ct, "application/octet-stream")) {
 		const char *plus = strchr(ct, '+');
 
 		/* application/vnd.x+json */
 		if (plus && strncasecmp(plus, "+json", 5) == 0)
-			return BODY_JSON;
-		return BODY_UNSUPPORTED;
+			return PUSH_BODY_JSON;
+		return PUSH_BODY_UNSUPPORTED;
 	}
 	/* No usable type: the first byte tells JSON from a form. */
 	while (i < p->body_len && isspace((unsigned char)b[i]))
 		i++;
-	return i < p->body_len && b[i] == '{' ? BODY_JSON : BODY_FORM;
+	return i < p->body_len && b[i] == '{' ? PUSH_BODY_JSON : PUSH_BODY_FORM;
 }
 
 static json_object *decode_json(const char *s, size_t len, struct push_result *r)
@@ -161,14 +158,14 @@ json_object *push_decode(const struct push *p, struct push_result *r)
 
 		return decode_form(q, strlen(q), r);
 	}
-	switch (classify(p)) {
-	case BODY_JSON:
+	switch (push_body_kind(p)) {
+	case PUSH_BODY_JSON:
 		payload = decode_json(p->body, p->body_len, r);
 		break;
-	case BODY_FORM:
+	case PUSH_BODY_FORM:
 		payload = decode_form(p->body, p->body_len, r);
 		break;
-	case BODY_CSV:
+	case PUSH_BODY_CSV:
 		payload = decode_csv(p->body, p->body_len, r);
 		break;
 	default:

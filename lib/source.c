@@ -38,7 +38,8 @@ const char *source_auth_name(enum source_auth a)
 	"country_code, trunk_prefix, international_prefix, mapping::text, "                   \
 	"fetch_url_template, fetch_auth, fetch_user, fetch_secret, fetch_header, "            \
 	"array_to_string(fetch_allow_hosts, ' '), create_leads, default_responsible, "        \
-	"crm_url_template, crm_new_url_template"
+	"crm_url_template, click2call_style, click2call_url, click2call_user, "               \
+	"click2call_secret, crm_new_url_template"
 
 static char *col(PGresult *res, int row, int c)
 {
@@ -87,6 +88,10 @@ static void source_release(struct source *s)
 	free(s->fetch_allow_hosts);
 	free(s->default_responsible);
 	free(s->crm_url_template);
+	free(s->click2call_style);
+	free(s->click2call_url);
+	free(s->click2call_user);
+	free(s->click2call_secret);
 	free(s->crm_new_url_template);
 	profile_free(s->custom_profile);
 	free(s->profile_error);
@@ -128,7 +133,11 @@ static void source_from_row(PGresult *res, int row, struct source *s)
 	s->create_leads = PQgetvalue(res, row, 17)[0] == 't';
 	s->default_responsible = col(res, row, 18);
 	s->crm_url_template = col(res, row, 19);
-	s->crm_new_url_template = col(res, row, 20);
+	s->click2call_style = col(res, row, 20);
+	s->click2call_url = col(res, row, 21);
+	s->click2call_user = col(res, row, 22);
+	s->click2call_secret = col(res, row, 23);
+	s->crm_new_url_template = col(res, row, 24);
 	free(mapping);
 	source_profile(s);
 }
@@ -182,6 +191,11 @@ const struct source *source_set_find(const struct source_set *set, const char *n
 		if (strcmp(set->items[i].name, name) == 0)
 			return &set->items[i];
 	return NULL;
+}
+
+const struct source *source_set_at(const struct source_set *set, size_t i)
+{
+	return &set->items[i];
 }
 
 size_t source_set_count(const struct source_set *set)

@@ -114,7 +114,9 @@ long long spool_bytes(struct spool *s)
 	return s->bytes;
 }
 
-/* The header line: what the push carried besides its body, as JSON. */
+/* The header line: what the push carried besides its body, as JSON (the
+ * body follows it in the file, written from where it is: no copy of a
+ * large one in memory). */
 static void encode(const struct push *p, struct buf *out)
 {
 	json_object *h = json_object_new_object();
@@ -130,7 +132,6 @@ static void encode(const struct push *p, struct buf *out)
 	buf_adds(out, SPOOL_MAGIC);
 	buf_adds(out, json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN));
 	buf_addch(out, '\n');
-	buf_add(out, p->body, p->body_len);
 	json_object_put(h);
 }
 
@@ -155,10 +156,12 @@ int spool_put(struct spool *s, const struct push *p, struct errbuf *e)
 	char tmp[80], name[64];
 	unsigned long long seq = ++s->seq;
 	struct timespec ts;
+	long long size;
 	int fd = -1, rc = -1;
 
 	encode(p, &data);
-	if (s->bytes + (long long)data.len > s->max_bytes) {
+	size = (long long)(data.len + p->body_len);
+	if (s->bytes + size > s->max_bytes) {
 		err_set(e, "spool is full (%lld of %lld bytes)", (long long)s->bytes, s->max_bytes);
 		goto out;
 	}
@@ -172,7 +175,8 @@ int spool_put(struct spool *s, const struct push *p, struct errbuf *e)
 		err_set(e, "cannot create spool file: %s", strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, data.data, data.len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data.data, data.len) < 0 || write_all(fd, p->body, p->body_len) < 0 ||
+	    fsync(fd) < 0) {
 		err_set(e, "cannot write spool file: %s", strerror(errno));
 		goto out_unlink;
 	}
@@ -187,7 +191,7 @@ int spool_put(struct spool *s, const struct push *p, struct errbuf *e)
 		goto out_unlink;
 	}
 	s->depth++;
-	s->bytes += (long long)data.len;
+	s->bytes += size;
 	rc = 0;
 	goto out;
 out_unlink:

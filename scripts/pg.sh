@@ -6,12 +6,13 @@
 #
 #   scripts/pg.sh start DIR [PORT]   init if needed, start, create database ringlog
 #   scripts/pg.sh stop DIR           fast shutdown
+#   scripts/pg.sh crash DIR          immediate shutdown (as a crash: recovery at start)
 #   scripts/pg.sh url DIR            print the libpq connection string
 #   scripts/pg.sh psql DIR [ARGS]    psql into the database
 set -eu
 
-cmd=${1:?usage: pg.sh start|stop|url|psql DIR [PORT]}
-dir=${2:?usage: pg.sh start|stop|url|psql DIR [PORT]}
+cmd=${1:?usage: pg.sh start|stop|crash|url|psql DIR [PORT]}
+dir=${2:?usage: pg.sh start|stop|crash|url|psql DIR [PORT]}
 bindir=$(pg_config --bindir 2>/dev/null || ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 mkdir -p "$dir"
@@ -59,6 +60,10 @@ start)
 stop)
 	[ -f "$data/PG_VERSION" ] || exit 0
 	as_owner "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+	;;
+crash)
+	[ -f "$data/PG_VERSION" ] || exit 0
+	as_owner "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
 	;;
 url)
 	url

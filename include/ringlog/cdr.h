@@ -21,11 +21,15 @@ enum cdr_disposition {
 	CDR_IN_PROGRESS, /* a "call started" event: never a missed call */
 };
 
-/* A recording the push names: an encoded id, a URL, or inline audio. */
+/* A recording the push names: an encoded id, a URL, or inline audio (once
+ * stored: its blob key, type and size). */
 struct cdr_recording {
 	char *ref;
 	char *url;
 	char *base64;
+	char *blob_key;  /* the stored inline audio (blob.h), or NULL */
+	char *mime_type;
+	long long size_bytes;
 };
 
 #define CDR_MAX_RECORDINGS 4

@@ -40,12 +40,21 @@ struct conf_cli {
 /* Fills CFG from KEYS in the order above. Flags are --KEY for keys of
  * OWN_SECTION and --SECTION-KEY for the others ('_' may be written '-').
  * DEFAULT_PATH is read when no --config/$RINGLOG_CONFIG names a file and it
- * exists. Returns 0, or -1 with E filled. */
+ * exists. One file serves every ringlog program: a section in which KEYS has
+ * no key is skipped; an unknown key in a section of KEYS is an error.
+ * Returns 0, or -1 with E filled. */
 int conf_load(const struct conf_key *keys, size_t nkeys, const char *own_section,
 	      const char *default_path, void *cfg, int argc, char **argv,
 	      struct conf_cli *cli, struct errbuf *e) RL_MUST_CHECK;
 /* Frees the strings CONF_STRING keys hold in CFG. */
 void conf_release(const struct conf_key *keys, size_t nkeys, void *cfg);
+/* The key SECTION.NAME of KEYS, or NULL. */
+const struct conf_key *conf_find(const struct conf_key *keys, size_t nkeys, const char *section,
+				 const char *name);
+/* The string K holds in CFG (borrowed; NULL when unset or not a string). */
+const char *conf_string(const struct conf_key *k, const void *cfg);
+/* True when K has the same value in the config structs A and B. */
+bool conf_same(const struct conf_key *k, const void *a, const void *b);
 /* Prints every key and its value (secrets masked) on stdout. */
 void conf_print(const struct conf_key *keys, size_t nkeys, const void *cfg);
 /* Prints the flags and their help on stdout. */

@@ -48,6 +48,11 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *st, const char *const
  * failed and running them one by one finds which). */
 int db_exec_batch(struct db *db, const struct db_stmt *st, const char *const *const *params,
 		  size_t n, PGresult **results, struct errbuf *e) RL_MUST_CHECK;
+/* As db_exec, but ST is planned with its values on every run instead of
+ * prepared once: for a statement of optional filters ("$1 IS NULL OR
+ * col = $1") whose best plan (which index) depends on which are set. */
+PGresult *db_exec_planned(struct db *db, const struct db_stmt *st, const char *const *params,
+			  struct errbuf *e) RL_MUST_CHECK;
 /* Runs SQL without parameters (BEGIN, COMMIT, ...). Returns 0 or -1. */
 int db_command(struct db *db, const char *sql, struct errbuf *e) RL_MUST_CHECK;
 /* SQLSTATE of the last statement error, "" when none. */
@@ -57,10 +62,17 @@ const char *db_sqlstate(const struct db *db);
  * freed when the thread exits. */
 struct db *db_for_thread(const char *conninfo, const char *application_name);
 
-/* Checks that the schema has every migration this build knows
- * (RINGLOG_SCHEMA_VERSION). Returns 0, or -1 with E saying what to run. */
+/* Takes the calling thread's connection out of its slot for the caller's
+ * exclusive use, for work that outlives one handler call (a COPY streamed
+ * to a client): meanwhile, the thread's next db_for_thread() opens a fresh
+ * connection. Returns the handle (the caller owns it); never NULL. */
+struct db *db_take_from_thread(const char *conninfo, const char *application_name);
+/* Hands DB back to the calling thread's slot when it is idle (no command
+ * or transaction in progress) and the slot is empty; frees it otherwise. */
+void db_return_to_thread(struct db *db);
+
+/* Checks that the schema has every migration this build was made with
+ * (RINGLOG_SCHEMA_VERSIONS). Returns 0, or -1 with E saying what to run. */
 int db_check_schema(struct db *db, struct errbuf *e) RL_MUST_CHECK;
-/* The newest migration this build was made with. */
-int db_schema_version_expected(void);
 
 #endif

@@ -12,6 +12,8 @@
 /* Sets the program name printed after the prefix and the lowest priority
  * written (LOG_DEBUG shows everything). */
 void log_init(const char *program, int max_priority);
+/* Changes the lowest priority written (a reload); safe while threads log. */
+void log_set_level(int max_priority);
 void log_msg(int priority, const char *fmt, ...) RL_PRINTF(2, 3);
 
 /* An error message a lower layer hands to its caller. */

@@ -52,6 +52,13 @@ struct push_result {
 	const char *ack_body;  /* the vendor's success body, or NULL */
 };
 
+/* Where inline recordings go (base64 audio in the push, see push_inline.c):
+ * decoded into BLOBS, durable before the call's row commits. */
+struct push_options {
+	struct blob_store *blobs; /* NULL: inline audio is refused (500) */
+	uint64_t recording_max;   /* largest decoded recording, bytes (0: no limit) */
+};
+
 enum push_flags {
 	PUSH_NO_DEAD_LETTER = 1, /* a replay: report a rejection, do not file it again */
 };
@@ -59,16 +66,17 @@ enum push_flags {
 /* Runs P through the whole pipeline for source SRC (NULL: the source is
  * unknown, which is a rejection): prepare, store, or file a dead letter.
  * Fills R; never fails otherwise. */
-void push_process(struct db *db, const struct source *src, const struct push *p, int flags,
-		  struct push_result *r);
+void push_process(struct db *db, const struct source *src, const struct push *p,
+		  const struct push_options *o, int flags, struct push_result *r);
 
 /* A push decoded and mapped: the upsert's parameters, owned. */
 struct push_ready;
 
-/* Decodes, maps and checks P for SRC without the database. Returns what to
- * store (free with push_ready_free), or NULL with R holding the rejection. */
+/* Decodes, maps and checks P for SRC without the database; an inline
+ * recording is stored in O's blob store on the way. Returns what to store
+ * (free with push_ready_free), or NULL with R holding the rejection. */
 struct push_ready *push_prepare(const struct source *src, const struct push *p,
-				struct push_result *r) RL_MUST_CHECK;
+				const struct push_options *o, struct push_result *r) RL_MUST_CHECK;
 void push_ready_free(struct push_ready *ready);
 /* Stores N prepared pushes, filling R[i] for READY[i]: one statement for
  * one, one pipelined transaction for several (if one of them fails, the

@@ -40,6 +40,8 @@ struct source {
 	char *default_responsible;
 	char *crm_url_template;
 	char *crm_new_url_template; /* screen pop of an unknown caller */
+	char *click2call_style; /* "none", "voicenter", "url_template" */
+	char *click2call_url, *click2call_user, *click2call_secret;
 };
 
 struct source_set;
@@ -51,6 +53,8 @@ struct source_set *source_set_load_one(struct db *db, const char *name, struct e
 /* The source called NAME, borrowed from SET, or NULL. */
 const struct source *source_set_find(const struct source_set *set, const char *name);
 size_t source_set_count(const struct source_set *set);
+/* The I-th source of SET (in name order), borrowed. */
+const struct source *source_set_at(const struct source_set *set, size_t i);
 /* Takes another reference / drops one (NULL is a no-op). */
 struct source_set *source_set_ref(struct source_set *set);
 void source_set_unref(struct source_set *set);

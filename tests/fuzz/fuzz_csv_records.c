@@ -1,11 +1,10 @@
 /* libFuzzer: CSV records (Master.csv lines, lead imports), every delimiter
  * the import accepts. */
-#include <stdint.h>
+// fuzz-seeds: tests/fixtures/vendors/*.csv
 #include <stdlib.h>
 
+#include "fuzz.h"
 #include "ringlog/csv.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

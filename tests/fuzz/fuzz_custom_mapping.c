@@ -1,12 +1,11 @@
 /* libFuzzer: the custom-mapping compiler. Any JSON is compiled alone and
  * over a built-in profile; what compiles maps two sample payloads and is
  * freed. */
-#include <stdint.h>
+// fuzz-seeds: tests/fixtures/custom/*-mapping.json
 #include <stdlib.h>
 
+#include "fuzz.h"
 #include "ringlog/profile.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const samples[] = {
 	"{\"call\":{\"id\":\"x\",\"direction\":\"in\",\"start\":\"2025-06-16 11:20:05\","

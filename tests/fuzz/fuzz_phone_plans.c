@@ -2,13 +2,12 @@
  * digits only, 7 to 15 of them, no leading 0, and the same answer for the
  * number written back with '+'. Input: the raw number; a fuzzed plan comes
  * from the text after a NUL byte. */
-#include <stdint.h>
+// fuzz-seeds: tests/fixtures/phones/*
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "ringlog/phone.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(const char *raw, const struct phone_plan *plan)
 {

@@ -1,14 +1,13 @@
 /* libFuzzer: any JSON object through every built-in profile's preparation
  * and mapping (paths, converters, words, unwrapping, percent-decoding,
  * JSON held in text, CSV columns), then cdr_finish. */
-#include <stdint.h>
+// fuzz-seeds: tests/fixtures/vendors/*.json tests/fixtures/custom/*.json
 #include <stdlib.h>
 
+#include "fuzz.h"
 #include "ringlog/profile.h"
 
 static const char *const vendors[] = { "generic", "voicenter", "ringostat", "freeswitch", "asterisk" };
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

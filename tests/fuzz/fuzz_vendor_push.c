@@ -3,10 +3,11 @@
  * profile_prepare and profile_map, cdr_finish, phone numbers, the upsert's
  * parameters. Input: byte 0 picks the vendor, byte 1 the method and content
  * type, the rest is the body (or the query string of a GET). */
-#include <stdint.h>
+// fuzz-seeds: tests/fixtures/vendors/*.json tests/fixtures/vendors/*.form tests/fixtures/vendors/*.csv tests/fixtures/custom/vipex-push.json
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "ringlog/profile.h"
 #include "ringlog/push.h"
 
@@ -15,10 +16,9 @@ static const char *const types[] = { "application/json", "application/x-www-form
 				     "application/x-www-form-base64-encoded", "text/csv", NULL,
 				     "text/plain" };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct push_options opts = { NULL, 0 }; /* inline audio refused */
 	struct source src = { 0 };
 	struct push_result r;
 	struct push p = { 0 };
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.body = data[1] & 0x80 ? NULL : body;
 	p.body_len = data[1] & 0x80 ? 0 : size - 2;
 	p.received_us = 1750065605000000LL;
-	ready = push_prepare(&src, &p, &r);
+	ready = push_prepare(&src, &p, &opts, &r);
 	push_ready_free(ready);
 	free(body);
 	return 0;

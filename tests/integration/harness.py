@@ -25,6 +25,7 @@ WORK = os.environ["RINGLOG_TEST_WORK"]
 DB = os.environ["RINGLOG_TEST_DB"]
 PG_DIR = os.environ["RINGLOG_TEST_PG"]
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+BLOBS = os.path.join(WORK, "blobs")  # the recordings blob store both daemons share
 VENDORS = os.path.join(FIXTURES, "vendors")  # copies of ../shared/payloads (see its README)
 
 
@@ -72,6 +73,19 @@ def reset_database():
 
 def pg_stop():
     subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", PG_DIR], check=True)
+
+
+def pg_crash():
+    """Stops PostgreSQL as a crash would (immediate: no checkpoint, recovery at start)."""
+    subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "crash", PG_DIR], check=True)
+
+
+def free_port():
+    """A TCP port free on loopback right now, for a daemon restarted on the same one."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pg_start():
@@ -159,7 +173,8 @@ class Daemon:
 def ingestd(name="ingestd", *flags, **kw):
     """A started ringlog-ingestd with its own spool directory."""
     spool = os.path.join(WORK, name, "spool")
-    return Daemon("ringlog-ingestd", name, "--spool-dir", spool, *flags, **kw).start()
+    return Daemon("ringlog-ingestd", name, "--spool-dir", spool, "--recordings-blob-dir", BLOBS,
+                  *flags, **kw).start()
 
 
 def fetcherd(name="fetcherd", *flags, **kw):
@@ -170,7 +185,8 @@ def fetcherd(name="fetcherd", *flags, **kw):
     if not os.path.exists(key):
         with open(key, "wb") as f:
             f.write(base64.b64encode(os.urandom(32)) + b"\n")
-    return Daemon("ringlog-fetcherd", name, "--signing-key-file", key, *flags, **kw).start()
+    return Daemon("ringlog-fetcherd", name, "--signing-key-file", key,
+                  "--recordings-blob-dir", BLOBS, *flags, **kw).start()
 
 
 def new_token(name="crm"):

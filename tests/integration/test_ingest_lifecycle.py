@@ -77,7 +77,7 @@ class Startup(unittest.TestCase):
                             "--listen", "127.0.0.1:0", "--spool-dir", os.path.join(WORK, "old-spool")],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("schema is at version 1", p.stderr)
+        self.assertIn("lacks migration 2, ", p.stderr)
         self.assertIn("run `ringlog migrate`", p.stderr)
         ringlog("migrate", database=old)  # the fix it names works
         self.assertEqual(ringlog("migrate", "--status", database=old).stdout.strip(),

@@ -1,0 +1,240 @@
+/* GET /v1/calls and GET /v1/calls/{id}: the call log, newest first, each
+ * call with its lead and its recordings (signed play_url when playable).
+ * Keyset pagination on (started_at DESC, id DESC): a page never skips or
+ * repeats a call while new ones arrive, and costs the same at any depth. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fetcher.h"
+
+#define CALLS_DEFAULT_LIMIT 50
+#define CALLS_MAX_LIMIT 1000
+
+/* One call as the API shows it, built by PostgreSQL (aliases c, s, a). */
+#define CALL_JSON                                                                                  \
+	"json_build_object("                                                                       \
+	"'id', c.id, 'source', s.name, 'call_id', c.pbx_call_id, 'direction', c.direction,"        \
+	" 'disposition', c.disposition, 'caller', c.caller, 'caller_e164', c.caller_e164,"         \
+	" 'caller_name', c.caller_name, 'callee', c.callee, 'callee_e164', c.callee_e164,"         \
+	" 'did', c.did, 'agent', c.agent, 'agent_name', c.agent_name, 'agent_user', a.crm_user,"   \
+	" 'started_at', ringlog_utc_text(c.started_at),"                                           \
+	" 'answered_at', ringlog_utc_text(c.answered_at),"                                         \
+	" 'ended_at', ringlog_utc_text(c.ended_at),"                                               \
+	" 'duration_s', c.duration_s, 'billable_s', c.billable_s,"                                 \
+	" 'lead', (SELECT json_build_object('id', l.id, 'name', l.name, 'company', l.company,"     \
+	"   'phone', l.phone, 'crm_id', l.crm_id, 'crm_url', l.crm_url,"                           \
+	"   'responsible', l.responsible, 'status', l.status) FROM leads l WHERE l.id = c.lead_id)," \
+	" 'recordings', coalesce((SELECT json_agg(json_build_object('id', r.id,"                   \
+	"   'position', r.position, 'state', r.state,"                                             \
+	"   'duration_s', coalesce(r.duration_s, c.billable_s), 'size_bytes', r.size_bytes,"       \
+	"   'mime_type', r.mime_type,"                                                              \
+	"   'error', CASE WHEN r.state = 'failed' THEN r.last_error END) ORDER BY r.position)"     \
+	"   FROM recordings r WHERE r.call_id = c.id), '[]'))"                                      \
+	" FROM calls c JOIN sources s ON s.id = c.source_id"                                        \
+	" LEFT JOIN agents a ON a.source_id = c.source_id AND a.extension = c.agent"
+
+/* Planned with its values each time (db_exec_planned): the filters that are
+ * set decide which index serves the page. */
+static const struct db_stmt list_stmt = {
+	"fetcher_calls_list",
+	"SELECT (extract(epoch FROM c.started_at) * 1000000)::bigint, c.id, " CALL_JSON
+	" WHERE ($1::bigint IS NULL OR c.lead_id = $1)"
+	"   AND ($2::text IS NULL OR c.caller_e164 = $2 OR c.callee_e164 = $2)"
+	"   AND ($3::text IS NULL OR c.agent = $3 OR EXISTS (SELECT 1 FROM agents m"
+	"        WHERE m.source_id = c.source_id AND m.extension = c.agent AND m.crm_user = $3))"
+	"   AND ($4::bigint IS NULL OR c.source_id = $4)"
+	"   AND ($5::text IS NULL OR c.started_at >= ringlog_query_bound($5, $7, false))"
+	"   AND ($6::text IS NULL OR c.started_at < ringlog_query_bound($6, $7, true))"
+	"   AND ($8::text IS NULL OR c.direction = $8)"
+	"   AND ($9::text IS NULL OR c.disposition = $9)"
+	"   AND ($10::boolean IS NULL OR"
+	"        EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id) = $10)"
+	"   AND ($11::bigint IS NULL OR (c.started_at, c.id) <"
+	"        (timestamptz 'epoch' + $11::bigint * interval '1 microsecond', $12::bigint))"
+	" ORDER BY c.started_at DESC, c.id DESC LIMIT $13",
+	13
+};
+
+static const struct db_stmt one_stmt = {
+	"fetcher_calls_one", "SELECT " CALL_JSON " WHERE c.id = $1", 1
+};
+
+/* Adds a signed play_url to every recording that can be played: stored, or
+ * remote (fetched from the PBX on the first play). */
+static void add_play_urls(struct fetcher *f, json_object *call, long long now)
+{
+	json_object *recs, *state, *id;
+	struct buf url = BUF_INIT;
+
+	if (!json_object_object_get_ex(call, "recordings", &recs))
+		return;
+	for (size_t i = 0; i < json_object_array_length(recs); i++) {
+		json_object *r = json_object_array_get_idx(recs, i);
+		const char *s = json_object_object_get_ex(r, "state", &state) ? json_object_get_string(state) : "";
+
+		buf_reset(&url);
+		if (json_object_object_get_ex(r, "id", &id) &&
+		    (strcmp(s, "stored") == 0 || strcmp(s, "remote") == 0)) {
+			fetcher_play_url(f, json_object_get_int64(id), now, &url);
+			json_object_object_add(r, "play_url", json_object_new_string(buf_str(&url)));
+		} else {
+			json_object_object_add(r, "play_url", NULL);
+		}
+	}
+	buf_release(&url);
+}
+
+/* The checked filters of a list request, as statement parameters. */
+struct calls_query {
+	char lead_id[24], source_id[24], limit[24], after_time[24], after_id[24];
+	char phone[PHONE_E164_LEN];
+	const char *params[13];
+	long long limit_n;
+	struct source_set *set;
+};
+
+static int read_cursor(struct fetcher *f, struct http_request *req, struct calls_query *q,
+		       struct fetcher_bad *b)
+{
+	const char *text = http_query_param(req, "cursor");
+	long long t, id;
+
+	if (!text)
+		return 0;
+	if (fetcher_cursor_read(f, "calls", text, &t, &id) < 0)
+		return fetcher_bad(b, "invalid_cursor", "cursor",
+				   "cursor is not one this API gave out (pass next_cursor as it came)");
+	snprintf(q->after_time, sizeof(q->after_time), "%lld", t);
+	snprintf(q->after_id, sizeof(q->after_id), "%lld", id);
+	q->params[10] = q->after_time;
+	q->params[11] = q->after_id;
+	return 0;
+}
+
+static int read_filters(struct fetcher *f, struct http_request *req, struct calls_query *q,
+			struct fetcher_bad *b)
+{
+	static const char *const allowed[] = { "lead_id", "phone", "agent", "source", "from", "to",
+					       "tz", "direction", "disposition", "has_recording",
+					       "limit", "cursor", NULL };
+	static const char *const directions[] = { "in", "out", "internal", NULL };
+	static const char *const dispositions[] = { "answered", "missed", "busy", "failed",
+						    "voicemail", "in_progress", NULL };
+	const char *phone, *tz;
+	const struct source *src;
+	long long lead;
+	int rec;
+
+	if (fetcher_params_known(req, allowed, b) < 0 ||
+	    fetcher_param_int(req, "lead_id", 1, INT64_MAX, 0, &lead, b) < 0 ||
+	    fetcher_param_int(req, "limit", 1, CALLS_MAX_LIMIT, CALLS_DEFAULT_LIMIT, &q->limit_n, b) < 0 ||
+	    fetcher_param_source(f, req, &q->set, &src, b) < 0 ||
+	    fetcher_param_text(req, "phone", 64, &phone, b) < 0 ||
+	    (phone && fetcher_phone(phone, src, "phone", q->phone, b) < 0) ||
+	    fetcher_param_text(req, "agent", 256, &q->params[2], b) < 0 ||
+	    fetcher_param_time(req, "from", &q->params[4], b) < 0 ||
+	    fetcher_param_time(req, "to", &q->params[5], b) < 0 ||
+	    fetcher_param_tz(f, req, &tz, b) < 0 ||
+	    fetcher_param_choice(req, "direction", directions, &q->params[7], b) < 0 ||
+	    fetcher_param_choice(req, "disposition", dispositions, &q->params[8], b) < 0 ||
+	    fetcher_param_bool(req, "has_recording", &rec, b) < 0 || read_cursor(f, req, q, b) < 0)
+		return -1;
+	if (lead)
+		snprintf(q->lead_id, sizeof(q->lead_id), "%lld", lead), q->params[0] = q->lead_id;
+	if (phone)
+		q->params[1] = q->phone;
+	if (src)
+		snprintf(q->source_id, sizeof(q->source_id), "%lld", src->id), q->params[3] = q->source_id;
+	q->params[6] = tz;
+	q->params[9] = rec < 0 ? NULL : rec ? "true" : "false";
+	/* One more than asked: whether there is a next page. */
+	snprintf(q->limit, sizeof(q->limit), "%lld", q->limit_n + 1);
+	q->params[12] = q->limit;
+	return 0;
+}
+
+static json_object *page(struct fetcher *f, PGresult *res, long long limit)
+{
+	json_object *out = json_object_new_object(), *calls = json_object_new_array();
+	int n = PQntuples(res), shown = n > limit ? (int)limit : n;
+	long long now = (long long)time(NULL);
+	struct buf cursor = BUF_INIT;
+
+	for (int i = 0; i < shown; i++) {
+		json_object *call = fetcher_json_parse(PQgetvalue(res, i, 2));
+
+		if (!call)
+			continue;
+		add_play_urls(f, call, now);
+		json_object_array_add(calls, call);
+	}
+	json_object_object_add(out, "calls", calls);
+	if (n > limit) {
+		fetcher_cursor_make(f, "calls", atoll(PQgetvalue(res, shown - 1, 0)),
+				    atoll(PQgetvalue(res, shown - 1, 1)), &cursor);
+		json_object_object_add(out, "next_cursor", json_object_new_string(buf_str(&cursor)));
+	} else {
+		json_object_object_add(out, "next_cursor", NULL);
+	}
+	buf_release(&cursor);
+	return out;
+}
+
+enum MHD_Result fetcher_handle_calls(struct http_request *req, void *app)
+{
+	struct fetcher *f = app;
+	struct calls_query q = { 0 };
+	struct fetcher_bad b;
+	struct errbuf e;
+	struct db *db;
+	PGresult *res;
+	enum MHD_Result rc;
+
+	if (!fetcher_authorized(f, req, &rc))
+		return rc;
+	if (read_filters(f, req, &q, &b) < 0) {
+		rc = fetcher_reply_bad(req, &b);
+		goto out;
+	}
+	db = fetcher_db(f);
+	res = db_exec_planned(db, &list_stmt, q.params, &e);
+	if (!res) {
+		rc = fetcher_reply_db_error(req, db, "call log", &e);
+		goto out;
+	}
+	rc = http_reply_json(req, 200, page(f, res, q.limit_n));
+	PQclear(res);
+out:
+	source_set_unref(q.set);
+	return rc;
+}
+
+enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
+{
+	struct fetcher *f = app;
+	char idtext[24];
+	const char *params[] = { idtext };
+	json_object *call;
+	struct errbuf e;
+	struct db *db;
+	PGresult *res;
+	enum MHD_Result rc;
+	long long id;
+
+	if (!fetcher_authorized(f, req, &rc))
+		return rc;
+	if (!fetcher_path_id(req, &id))
+		return http_reply_error(req, 404, "not_found", "a call id is a positive integer");
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	db = fetcher_db(f);
+	res = db_exec(db, &one_stmt, params, &e);
+	if (!res)
+		return fetcher_reply_db_error(req, db, "call", &e);
+	call = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	if (!call)
+		return http_reply_error(req, 404, "not_found", "no call has id %lld", id);
+	add_play_urls(f, call, (long long)time(NULL));
+	return http_reply_json(req, 200, call);
+}

@@ -24,7 +24,7 @@ SELECT * FROM ringlog_ingest_call(
   '+12020012345', '12020012345', 'WIRELESS CALLER', '+18005550100', '18005550100', '+18005550100',
   '231', 'Agent 231', '2025-06-16 09:00:00+00', '2025-06-16 09:00:20+00', '2025-06-16 09:10:20+00',
   'UTC', 620, 600, '[{"ref":"rec_1","url":"https://recordings.example.invalid/v1/rec_1.mp3"}]',
-  '$(tr -d '\n' <"$ROOT/tests/fixtures/generic/peer-post.json")', now());
+  '$(tr -d '\n' <"$ROOT/tests/fixtures/generic/peer-post.json")', now(), NULL);
 SQL
 pgbench_run "pgbench: ringlog's upsert" 16 "$BENCH_WORK/ingest.sql"
 pg_same=$TPS

@@ -24,12 +24,13 @@ wrk_run() {
 	say "$(printf '  %-34s c=%-3s %9.0f/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s' "$1" "$2" "$RPS" "$P50" "$P99" "$NON2XX")"
 }
 
-# pgbench_run NAME CLIENTS SCRIPT [DB] -> sets TPS P99 (latency percentiles from the log)
+# pgbench_run NAME CLIENTS SCRIPT [DB] -> sets TPS P99 (latency percentiles from the log);
+# $PGBENCH_EXTRA adds flags (e.g. -M prepared)
 pgbench_run() {
 	_log=$BENCH_WORK/pgbench.$$
 	rm -rf "$_log"; mkdir -p "$_log"
 	_out=$(cd "$_log" && pgbench -n -h "$BENCH_PG" -p "$BENCH_PG_PORT" -U ringlog -c "$2" -j 2 \
-		-T "$BENCH_DURATION" -f "$3" -l "${4:-ringlog}" 2>&1)
+		-T "$BENCH_DURATION" ${PGBENCH_EXTRA:-} -f "$3" -l "${4:-ringlog}" 2>&1)
 	TPS=$(printf '%s\n' "$_out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
 	P99=$(cat "$_log"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {print a[int(NR*0.99)]/1000}')
 	P50=$(cat "$_log"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {print a[int(NR*0.5)]/1000}')

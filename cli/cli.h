@@ -23,6 +23,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv);
 int cmd_source(struct cli *cli, int argc, char **argv);
 int cmd_token(struct cli *cli, int argc, char **argv);
 int cmd_dead_letters(struct cli *cli, int argc, char **argv);
+int cmd_agent(struct cli *cli, int argc, char **argv);
+int cmd_lead(struct cli *cli, int argc, char **argv);
 int cmd_recordings(struct cli *cli, int argc, char **argv);
 
 /* Connects and checks the schema is current. Returns the connection, or NULL

@@ -17,6 +17,8 @@ static const char usage[] =
 	"  token add|list|revoke  bearer tokens of the CRM's backend\n"
 	"  dead-letters list|show|replay\n"
 	"                         pushes that could not be stored, and why\n"
+	"  agent add|list|remove  extensions and SIP accounts -> CRM users\n"
+	"  lead add|list|import   the leads calls are linked to (import: CSV)\n"
 	"  recordings list|show|retry|gc\n"
 	"                         calls' recordings: fetch state, retries, unused blobs\n"
 	"\n"
@@ -50,6 +52,10 @@ static const struct {
 	{ "tokens", cmd_token },
 	{ "dead-letters", cmd_dead_letters },
 	{ "dead-letter", cmd_dead_letters },
+	{ "agent", cmd_agent },
+	{ "agents", cmd_agent },
+	{ "lead", cmd_lead },
+	{ "leads", cmd_lead },
 	{ "recordings", cmd_recordings },
 	{ "recording", cmd_recordings },
 };

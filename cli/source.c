@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ringlog/profile.h"
 #include "source_settings.h"
 
 static const char usage[] =
@@ -77,6 +78,30 @@ static int exists(struct cli *cli, const char *name)
 	return n ? 0 : cli_fail("no source is called \"%s\"", name);
 }
 
+/* The source as it now stands must have a profile: a built-in vendor, or a
+ * mapping that compiles (over it). */
+static int check_profile(struct cli *cli, const char *name)
+{
+	const char *params[] = { name };
+	PGresult *res = cli_query(cli, "SELECT vendor, mapping::text FROM sources WHERE name = $1",
+				  1, params);
+	json_object *mapping = NULL;
+	struct profile *owned = NULL;
+	struct errbuf e;
+	int rc = 0;
+
+	if (!res)
+		return 1;
+	if (!PQgetisnull(res, 0, 1))
+		mapping = json_tokener_parse(PQgetvalue(res, 0, 1));
+	if (!profile_for_source(PQgetvalue(res, 0, 0), mapping, &owned, &e))
+		rc = cli_fail("the mapping does not fit: %s", e.msg);
+	profile_free(owned);
+	json_object_put(mapping);
+	PQclear(res);
+	return rc;
+}
+
 static int run(struct cli *cli, const char *sql)
 {
 	PGresult *res = cli_query(cli, sql, 0, NULL);
@@ -106,7 +131,7 @@ static int add_or_update(struct cli *cli, int argc, char **argv, bool add)
 	    run(cli, "BEGIN"))
 		goto out;
 	if ((add ? create(cli, &s, name) : exists(cli, name)) || source_settings_apply(cli, &s, name) ||
-	    run(cli, "COMMIT")) {
+	    check_profile(cli, name) || run(cli, "COMMIT")) {
 		PQclear(PQexec(db_conn(cli->db), "ROLLBACK"));
 		goto out;
 	}
@@ -146,7 +171,8 @@ static int show(struct cli *cli, const char *name)
 		" CASE WHEN secret_sha256 IS NULL THEN 'not set' ELSE 'set' END,"
 		" time_zone, country_code, trunk_prefix, international_prefix,"
 		" coalesce(mapping::text, ''), create_leads, coalesce(default_responsible, ''),"
-		" coalesce(crm_url_template, ''), coalesce(fetch_url_template, ''), fetch_auth,"
+		" coalesce(crm_url_template, ''), coalesce(crm_new_url_template, ''),"
+		" coalesce(fetch_url_template, ''), fetch_auth,"
 		" coalesce(fetch_user, ''), CASE WHEN fetch_secret IS NULL THEN 'not set' ELSE 'set' END,"
 		" coalesce(fetch_header, ''), array_to_string(fetch_allow_hosts, ' '),"
 		" click2call_style, coalesce(click2call_url, ''), coalesce(click2call_user, ''),"
@@ -155,7 +181,8 @@ static int show(struct cli *cli, const char *name)
 	static const char *const labels[] = {
 		"name", "vendor", "auth", "auth user", "secret", "time zone", "country code",
 		"trunk prefix", "international prefix", "mapping", "create leads",
-		"default responsible", "crm url template", "fetch url template", "fetch auth",
+		"default responsible", "crm url template", "crm new url template",
+		"fetch url template", "fetch auth",
 		"fetch user", "fetch secret", "fetch header", "fetch allow hosts",
 		"click2call style", "click2call url", "click2call user", "click2call secret", "created",
 	};

@@ -37,6 +37,12 @@ const struct conf_key ingest_conf_keys[] = {
 	KEY("ingest", "tls_key", CONF_STRING, tls_key, NULL, 0, 0, "PEM private key for HTTPS"),
 	KEY("ingest", "log_level", CONF_STRING, log_level, "info", 0, 0,
 	    "debug, info, notice, warning or err"),
+	KEY("ingest", "cors_origins", CONF_STRING, cors_origins,
+	    "chrome-extension://ifiaikfdhcagbagdeflffjdammidpbio", 0, 0,
+	    "origins (space-separated, or *) whose browser pages may call screen pop: "
+	    "the default is Voicenter's Chrome extension"),
+	KEY("ingest", "events_keep", CONF_INT, events_keep_s, "86400", 0, 365LL * 86400,
+	    "seconds screen-pop events (calls in progress) are kept; 0: not recorded"),
 	KEY("ingest", "body_spill", CONF_BYTES, body_spill, "1M", 0, 1LL << 30,
 	    "push bodies larger than this wait in an unlinked file in spool_dir, not in memory"),
 	KEY("recordings", "blob_dir", CONF_STRING, blob_dir, "/var/lib/ringlog/recordings", 0, 0,

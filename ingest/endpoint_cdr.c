@@ -38,7 +38,7 @@ static bool basic_ok(struct http_request *req, const struct source *src)
 	return ok;
 }
 
-static bool authenticated(struct http_request *req, const struct source *src)
+bool ingest_authenticated(struct http_request *req, const struct source *src)
 {
 	enum source_auth a = src->auth;
 
@@ -205,7 +205,7 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 		rc = http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);
 		goto out;
 	}
-	if (!authenticated(req, src)) {
+	if (!ingest_authenticated(req, src)) {
 		ingest_count_push("unauthorized");
 		http_add_header(req, "WWW-Authenticate", "Basic realm=\"ringlog\", charset=\"UTF-8\"");
 		rc = http_reply_error(req, 401, "unauthorized",

@@ -29,6 +29,8 @@ struct ingest_config {
 	long long shutdown_grace_s;
 	char *tls_cert, *tls_key;
 	char *log_level;
+	char *cors_origins;      /* origins allowed to call screen pop from a browser */
+	long long events_keep_s; /* screen-pop events kept this long; 0: not recorded */
 	long long body_spill;
 	char *blob_dir;
 	long long recording_max;
@@ -42,6 +44,7 @@ struct ingest {
 	struct source_cache *sources;
 	struct spool *spool;
 	struct writers *writers;
+	struct events *events; /* NULL when events_keep is 0 */
 	struct push_options push; /* where inline recordings go */
 	atomic_bool stopping;
 	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */
@@ -52,6 +55,30 @@ extern const struct http_route ingest_routes[];
 
 /* Registers the daemon's metrics; call once before serving. */
 void ingest_metrics_register(struct ingest *in);
+
+/* True when the request proves it comes from SRC: HTTP Basic, X-Api-Key or
+ * key= as the source allows. */
+bool ingest_authenticated(struct http_request *req, const struct source *src);
+
+/* The source named by the path of a look-up request (screen pop, route),
+ * authenticated, with a reference on *SET the caller drops; or NULL after
+ * answering 404 or 401 (*RC holds the handler's return). */
+const struct source *ingest_lookup_source(struct ingest *in, struct http_request *req,
+					  struct source_set **set, enum MHD_Result *rc);
+/* The parameters of a look-up: the query string, and a JSON or form body.
+ * Returns a new object (caller puts it), or NULL after answering 4xx. */
+json_object *ingest_lookup_params(struct http_request *req, enum MHD_Result *rc);
+/* The first non-empty text among the parameters NAMES (NULL-terminated);
+ * borrowed from PARAMS, or NULL. */
+const char *ingest_param(json_object *params, const char *const *names);
+/* The database failed a look-up of ENDPOINT ("screenpop", "route"): counts,
+ * logs, and answers 503 with Retry-After. */
+enum MHD_Result ingest_lookup_failed(struct http_request *req, const char *endpoint,
+				     const struct source *src, const char *why);
+/* Adds the CORS headers a browser caller from an allowed Origin needs. */
+void ingest_add_cors(struct ingest *in, struct http_request *req);
+/* Deletes screen-pop events older than [ingest] events_keep (main thread). */
+void ingest_prune_events(struct ingest *in, struct db *db);
 
 /* Reloads the sources into the cache. Returns 0 or -1 with E. */
 int ingest_reload_sources(struct ingest *in, struct db *db, struct errbuf *e) RL_MUST_CHECK;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "events.h"
 #include "ingest.h"
 #include "writer.h"
 #include "ringlog/daemon.h"
@@ -104,6 +105,7 @@ static int tick(void *ctx)
 			log_msg(LOG_DEBUG, "sources not reloaded: %s", e.msg);
 		u->next_refresh = time(NULL) + u->in->cfg->source_refresh_s;
 	}
+	ingest_prune_events(u->in, u->db);
 	if (spool_depth(u->in->spool) == 0)
 		return 1000;
 	ingest_drain_spool(u->in, u->db);
@@ -155,6 +157,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	if (cfg.events_keep_s > 0 && !(in.events = events_start(cfg.database_url, 100000, &e))) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	ingest_metrics_register(&in);
 	srv = start_http(&in, &cfg);
 	if (!srv)
@@ -171,6 +177,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
+	events_stop(in.events);
 	writers_stop(in.writers);
 	db_free(up.db);
 	spool_close(in.spool);

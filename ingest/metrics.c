@@ -1,7 +1,9 @@
 #include "metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "events.h"
 #include "ingest.h"
 #include "writer.h"
 
@@ -14,6 +16,18 @@ static struct metric pushes[] = {
 	PUSH_COUNTER("ignored"),      PUSH_COUNTER("spooled"),	      PUSH_COUNTER("rejected"),
 	PUSH_COUNTER("failed"),	      PUSH_COUNTER("unauthorized"),   PUSH_COUNTER("unknown_source"),
 	PUSH_COUNTER("spool_failed"),
+};
+
+#define LOOKUP_COUNTER(endpoint, result)                                                 \
+	METRIC_COUNTER_INIT("ringlog_lookups_total",                                      \
+			    "endpoint=\"" endpoint "\",result=\"" result "\"",                   \
+			    "Screen pop and route look-ups by result.")
+
+static struct metric lookups[] = {
+	LOOKUP_COUNTER("screenpop", "known"),	 LOOKUP_COUNTER("screenpop", "unknown"),
+	LOOKUP_COUNTER("screenpop", "rejected"), LOOKUP_COUNTER("screenpop", "failed"),
+	LOOKUP_COUNTER("route", "found"),	 LOOKUP_COUNTER("route", "not_found"),
+	LOOKUP_COUNTER("route", "failed"),
 };
 
 static const double push_bounds[] = { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
@@ -59,6 +73,23 @@ static struct metric batched = METRIC_COUNTER_READ_INIT(
 	"ringlog_db_pushes_total", NULL, "Pushes the writers stored (divide by transactions for the batch size).",
 	read_batched);
 
+static double read_events_written(void *ctx)
+{
+	return (double)events_written(((struct ingest *)ctx)->events);
+}
+
+static double read_events_dropped(void *ctx)
+{
+	return (double)events_dropped(((struct ingest *)ctx)->events);
+}
+
+static struct metric events_written_total = METRIC_COUNTER_READ_INIT(
+	"ringlog_call_events_total", "result=\"written\"",
+	"Screen-pop events of calls in progress, written or dropped (queue full, database away).",
+	read_events_written);
+static struct metric events_dropped_total = METRIC_COUNTER_READ_INIT(
+	"ringlog_call_events_total", "result=\"dropped\"", "", read_events_dropped);
+
 void ingest_metrics_register(struct ingest *in)
 {
 	batches.ctx = in;
@@ -69,6 +100,12 @@ void ingest_metrics_register(struct ingest *in)
 		metrics_register(&pushes[i]);
 	metrics_register(&push_seconds);
 	metrics_register(&dead_letters);
+	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
+		metrics_register(&lookups[i]);
+	events_written_total.ctx = in;
+	events_dropped_total.ctx = in;
+	metrics_register(&events_written_total);
+	metrics_register(&events_dropped_total);
 	spool_depth_gauge.ctx = in;
 	spool_bytes_gauge.ctx = in;
 	metrics_register(&spool_depth_gauge);
@@ -95,4 +132,17 @@ void ingest_observe_push(double seconds)
 void ingest_count_dead_letter(void)
 {
 	metrics_inc(&dead_letters);
+}
+
+void ingest_count_lookup(const char *endpoint, const char *result)
+{
+	char labels[96];
+
+	snprintf(labels, sizeof(labels), "endpoint=\"%s\",result=\"%s\"", endpoint, result);
+	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
+		if (strcmp(lookups[i].labels, labels) == 0) {
+			metrics_inc(&lookups[i]);
+			return;
+		}
+	}
 }

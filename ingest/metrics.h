@@ -10,5 +10,8 @@ void ingest_count_push(const char *outcome);
 /* Records the time a durable push took. */
 void ingest_observe_push(double seconds);
 void ingest_count_dead_letter(void);
+/* Counts one look-up of ENDPOINT ("screenpop", "route") by RESULT (known,
+ * unknown, found, not_found, rejected, failed). */
+void ingest_count_lookup(const char *endpoint, const char *result);
 
 #endif

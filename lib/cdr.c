@@ -27,6 +27,7 @@ void cdr_release(struct cdr *c)
 	free(c->did);
 	free(c->agent);
 	free(c->agent_name);
+	free(c->leg_of);
 	for (size_t i = 0; i < CDR_MAX_RECORDINGS; i++) {
 		free(c->recordings[i].ref);
 		free(c->recordings[i].url);
@@ -156,7 +157,8 @@ int cdr_finish(struct cdr *c, struct cdr_problem *p)
 	    check_text(c->callee, "callee", CDR_MAX_TEXT, p) < 0 ||
 	    check_text(c->did, "did", CDR_MAX_TEXT, p) < 0 ||
 	    check_text(c->agent, "agent", CDR_MAX_TEXT, p) < 0 ||
-	    check_text(c->agent_name, "agent_name", CDR_MAX_TEXT, p) < 0)
+	    check_text(c->agent_name, "agent_name", CDR_MAX_TEXT, p) < 0 ||
+	    check_text(c->leg_of, "leg_of", CDR_MAX_CALL_ID, p) < 0)
 		return -1;
 	if (check_time(&c->started_at, "started_at", p) < 0 ||
 	    check_time(&c->answered_at, "answered_at", p) < 0 ||

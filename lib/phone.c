@@ -3,92 +3,178 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
-/* Shortest national number kept: anything shorter is an extension or a
- * service number and is never matched to a lead. */
-#define PHONE_MIN_NATIONAL 6
+/* A national number has at most this many digits: longer ones without a
+ * prefix are international numbers written without '+' or "00". */
 #define PHONE_MAX_NATIONAL 10
-#define PHONE_MIN_E164 8
+#define PHONE_MIN_E164 7
 #define PHONE_MAX_E164 15
+/* More digits than this is not a phone number at all. */
+#define PHONE_MAX_DIGITS 20
+#define PHONE_MAX_SIP_NAME 64
+
+struct digits {
+	char d[PHONE_MAX_DIGITS + 1];
+	size_t n;
+	bool plus;
+};
 
 static bool starts_with(const char *s, const char *prefix)
 {
 	return *prefix && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Copies the digits of RAW to DIGITS; a leading '+' sets *PLUS. Separators
- * people write (space, - . / ( )) are skipped; anything else is not a number. */
-static int collect_digits(const char *raw, char *digits, size_t cap, bool *plus)
+/* The user part of RAW: RAW itself, or what a tel:, sip: or sips: URI holds
+ * before its '@host' or ';parameters'. Leading spaces are skipped. */
+static const char *user_part(const char *raw, size_t *len)
 {
-	size_t n = 0;
 	const char *p = raw;
 
-	*plus = false;
-	while (*p == ' ')
+	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p == '+') {
-		*plus = true;
-		p++;
+	if (strncasecmp(p, "tel:", 4) == 0 || strncasecmp(p, "sip:", 4) == 0) {
+		p += 4;
+		*len = strcspn(p, "@;");
+	} else if (strncasecmp(p, "sips:", 5) == 0) {
+		p += 5;
+		*len = strcspn(p, "@;");
+	} else {
+		*len = strlen(p);
 	}
-	for (; *p; p++) {
-		if (isdigit((unsigned char)*p)) {
-			if (n + 1 >= cap)
+	while (*len && (p[*len - 1] == ' ' || p[*len - 1] == '\t'))
+		(*len)--;
+	return p;
+}
+
+/* Collects the digits of the LEN bytes at S. A leading '+' sets PLUS;
+ * separators people write (space - . / ( )) are skipped, and so is the
+ * "(0)" of "+44 (0)20 …". Returns 0, or -1 when anything else appears or
+ * there are too many digits. */
+static int collect(const char *s, size_t len, struct digits *out)
+{
+	size_t i = 0;
+
+	out->n = 0;
+	out->plus = len && s[0] == '+';
+	if (out->plus)
+		i++;
+	for (; i < len; i++) {
+		if (out->plus && len - i >= 3 && strncmp(s + i, "(0)", 3) == 0) {
+			i += 2;
+			continue;
+		}
+		if (isdigit((unsigned char)s[i])) {
+			if (out->n == PHONE_MAX_DIGITS)
 				return -1;
-			digits[n++] = *p;
-		} else if (!strchr(" -./()", *p)) {
+			out->d[out->n++] = s[i];
+		} else if (!strchr(" -./()\t", s[i])) {
 			return -1;
 		}
 	}
-	digits[n] = '\0';
-	return (int)n;
+	out->d[out->n] = '\0';
+	return 0;
 }
 
-static int finish(const char *digits, char out[PHONE_E164_LEN])
+/* Checks DIGITS (with PREFIX in front, may be "") is a plausible E.164
+ * number and writes it to OUT. */
+static int finish(const char *prefix, const char *digits, char out[PHONE_E164_LEN])
 {
-	size_t n = strlen(digits);
+	size_t p = strlen(prefix), n = strlen(digits);
 
-	if (n < PHONE_MIN_E164 || n > PHONE_MAX_E164 || digits[0] == '0')
+	if (p + n < PHONE_MIN_E164 || p + n > PHONE_MAX_E164)
 		return -1;
-	memcpy(out, digits, n + 1);
+	memcpy(out, prefix, p);
+	memcpy(out + p, digits, n + 1);
+	if (out[0] == '0') {
+		out[0] = '\0';
+		return -1;
+	}
 	return 0;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
 }
 
 int phone_normalize(const char *raw, const struct phone_plan *plan, char out[PHONE_E164_LEN])
 {
-	char digits[64], national[64 + 4];
-	const char *cc = plan->country_code ? plan->country_code : "";
-	const char *trunk = plan->trunk_prefix ? plan->trunk_prefix : "";
-	const char *intl = plan->international_prefix ? plan->international_prefix : "";
-	bool plus;
-	int n = raw ? collect_digits(raw, digits, sizeof(digits), &plus) : -1;
+	const char *cc = or_empty(plan->country_code), *trunk = or_empty(plan->trunk_prefix);
+	const char *intl = or_empty(plan->international_prefix), *s;
+	struct digits dg;
+	size_t len;
 
 	out[0] = '\0';
-	if (n < PHONE_MIN_NATIONAL)
+	if (!raw)
 		return -1;
-	if (plus)
-		return finish(digits, out);
-	if (starts_with(digits, intl))
-		return finish(digits + strlen(intl), out);
+	s = user_part(raw, &len);
+	if (collect(s, len, &dg) < 0 || dg.n < PHONE_MIN_NATIONAL)
+		return -1;
+	if (dg.plus)
+		return finish("", dg.d, out);
+	if (starts_with(dg.d, intl))
+		return finish("", dg.d + strlen(intl), out);
 	if (!*cc)
-		return finish(digits, out);
-	if (starts_with(digits, trunk)) {
-		const char *rest = digits + strlen(trunk);
+		return finish("", dg.d, out);
+	if (starts_with(dg.d, trunk)) {
+		const char *rest = dg.d + strlen(trunk);
 
-		if (strlen(rest) < PHONE_MIN_NATIONAL)
-			return -1;
-		strcpy(national, cc);
-		strcat(national, rest);
-		return finish(national, out);
+		return strlen(rest) < PHONE_MIN_NATIONAL ? -1 : finish(cc, rest, out);
 	}
 	/* Already international without a prefix ("972528812345"), as many
-	 * PBXs write it. */
-	if (starts_with(digits, cc) && (size_t)n >= strlen(cc) + PHONE_MIN_NATIONAL + 1)
-		return finish(digits, out);
-	/* Longer than a national number: international without a prefix. */
-	if (n > PHONE_MAX_NATIONAL)
-		return finish(digits, out);
+	 * PBXs write it; or longer than any national number. */
+	if ((starts_with(dg.d, cc) && dg.n >= strlen(cc) + PHONE_MIN_NATIONAL + 1) ||
+	    dg.n > PHONE_MAX_NATIONAL)
+		return finish("", dg.d, out);
 	/* A national number whose trunk prefix was left out. */
-	strcpy(national, cc);
-	strcat(national, digits);
-	return finish(national, out);
+	return finish(cc, dg.d, out);
+}
+
+/* Caller ids that say "withheld", and Asterisk's start extension. */
+static bool is_withheld(const char *s, size_t len)
+{
+	static const char *const words[] = { "anonymous", "unknown",  "restricted", "private",
+					     "unavailable", "withheld", "invalid", "s" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == len && strncasecmp(s, words[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* A SIP account name: letters, digits, _ . - with at least one letter. */
+static bool is_sip_name(const char *s, size_t len)
+{
+	bool letter = false;
+
+	if (len == 0 || len > PHONE_MAX_SIP_NAME || is_withheld(s, len))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isalpha(c))
+			letter = true;
+		else if (!isdigit(c) && c != '_' && c != '.' && c != '-')
+			return false;
+	}
+	return letter;
+}
+
+enum phone_kind phone_classify(const char *raw)
+{
+	struct digits dg;
+	const char *s;
+	size_t len;
+
+	if (!raw)
+		return PHONE_KIND_NONE;
+	s = user_part(raw, &len);
+	if (collect(s, len, &dg) < 0)
+		return is_sip_name(s, len) ? PHONE_KIND_EXTENSION : PHONE_KIND_NONE;
+	if (dg.n == 0)
+		return PHONE_KIND_NONE;
+	if (dg.plus)
+		return dg.n >= PHONE_MIN_E164 ? PHONE_KIND_PUBLIC : PHONE_KIND_NONE;
+	return dg.n < PHONE_MIN_NATIONAL ? PHONE_KIND_EXTENSION : PHONE_KIND_PUBLIC;
 }

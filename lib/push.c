@@ -135,6 +135,7 @@ static void fill_params(struct push_ready *ready, const struct source *src, cons
 	p[PP_BILLABLE] = count_text(c->billable_s);
 	p[PP_RECORDINGS] = recordings_json(c);
 	p[PP_RECEIVED_AT] = xstrdup(received);
+	p[PP_LEG_OF] = xstrdup(c->leg_of);
 }
 
 /* ---- the pipeline ------------------------------------------------------- */
@@ -144,14 +145,21 @@ static void fill_params(struct push_ready *ready, const struct source *src, cons
 static json_object *map(const struct source *src, const struct push *p, struct cdr *c,
 			struct push_result *r)
 {
-	const struct profile *prof = profile_find(src->vendor);
+	const struct profile *prof = src->profile;
 	json_object *payload = push_decode(p, r);
 	struct cdr_problem prob;
 
 	if (!payload)
 		return NULL;
 	if (!prof) {
-		push_reject(r, 422, "unknown_profile", NULL, "the source's vendor profile is not built in");
+		push_reject(r, 422, "unknown_profile", NULL,
+			    src->profile_error ? src->profile_error : "the source has no profile");
+		goto fail;
+	}
+	/* Unwrapping and decoding: what the call's raw JSON keeps. */
+	if (profile_prepare(prof, &payload, &prob) < 0) {
+		push_reject(r, strcmp(prob.code, "unsupported_media_type") == 0 ? 415 : 400,
+			    prob.code, prob.field, prob.message);
 		goto fail;
 	}
 	if (profile_map(prof, payload, c, &prob) < 0 || cdr_finish(c, &prob) < 0) {
@@ -179,7 +187,7 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 	memset(r, 0, sizeof(*r));
 	cdr_init(&c);
 	/* Inline audio first: into the blob store, out of the body. */
-	if (push_inline_strip(profile_find(src->vendor), p, o, &in, r) < 0)
+	if (push_inline_strip(src->profile, p, o, &in, r) < 0)
 		goto out;
 	if (in.stripped) {
 		view.body = in.body.data;

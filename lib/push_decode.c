@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "push_internal.h"
+#include "ringlog/csv.h"
 #include "ringlog/form.h"
 
 #define PUSH_JSON_DEPTH 64
@@ -31,6 +32,8 @@ enum push_body_kind push_body_kind(const struct push *p)
 	if (media_type_is(ct, "application/x-www-form-urlencoded") ||
 	    media_type_is(ct, "application/x-www-form-base64-encoded"))
 		return PUSH_BODY_FORM;
+	if (media_type_is(ct, "text/csv"))
+		return PUSH_BODY_CSV;
 	if (*ct && !media_type_is(ct, "text/plain") && !media_type_is(ct, "application/octet-stream")) {
 		const char *plus = strchr(ct, '+');
 
@@ -93,6 +96,40 @@ static json_object *decode_form(const char *s, size_t len, struct push_result *r
 	return obj;
 }
 
+/* One CSV record (Asterisk's Master.csv line): {"_csv": [fields]}, named
+ * by the source's profile. One call per push: more records are refused. */
+static json_object *decode_csv(const char *s, size_t len, struct push_result *r)
+{
+	struct csv_record rec = CSV_RECORD_INIT, extra = CSV_RECORD_INIT;
+	json_object *obj = NULL, *fields;
+	struct errbuf e;
+	long used = csv_next(s, len, ',', &rec, &e), more = 0;
+	char msg[600];
+
+	if (used > 0) {
+		/* Blank lines after the record are fine; another record is not. */
+		while ((size_t)used < len && (more = csv_next(s + used, len - (size_t)used, ',', &extra, &e)) > 0 &&
+		       extra.n == 1 && !extra.fields[0][0])
+			used += more;
+	}
+	if (used <= 0 || more < 0 || !form_is_utf8(s, len)) {
+		snprintf(msg, sizeof(msg), "the CSV record is malformed: %s",
+			 used == 0 ? "the body is empty" : !form_is_utf8(s, len) ? "not UTF-8 text" : e.msg);
+		push_reject(r, 400, "invalid_csv", NULL, msg);
+	} else if ((size_t)used < len) {
+		push_reject(r, 400, "invalid_csv", NULL, "send one CSV record (one call) per push");
+	} else {
+		fields = json_object_new_array();
+		for (size_t i = 0; i < rec.n; i++)
+			json_object_array_add(fields, json_object_new_string(rec.fields[i]));
+		obj = json_object_new_object();
+		json_object_object_add(obj, PROFILE_CSV_KEY, fields);
+	}
+	csv_record_release(&rec);
+	csv_record_release(&extra);
+	return obj;
+}
+
 /* Query parameters of a POST join the payload where the body does not
  * already have the key (FreeSWITCH sends ?uuid=…), so nothing is dropped. */
 static int merge_query(json_object *payload, const char *query, struct push_result *r)
@@ -128,9 +165,12 @@ json_object *push_decode(const struct push *p, struct push_result *r)
 	case PUSH_BODY_FORM:
 		payload = decode_form(p->body, p->body_len, r);
 		break;
+	case PUSH_BODY_CSV:
+		payload = decode_csv(p->body, p->body_len, r);
+		break;
 	default:
 		push_reject(r, 415, "unsupported_media_type", NULL,
-			    "send application/json or application/x-www-form-urlencoded");
+			    "send application/json, application/x-www-form-urlencoded or text/csv");
 		return NULL;
 	}
 	if (payload && merge_query(payload, p->query, r) < 0) {

@@ -192,7 +192,7 @@ int push_inline_strip(const struct profile *prof, const struct push *p,
 	if (!in->npaths || !p->body_len || strcmp(p->method, "GET") == 0)
 		return 0;
 	kind = push_body_kind(p);
-	if (kind == PUSH_BODY_UNSUPPORTED || !mentions(in, p))
+	if ((kind != PUSH_BODY_JSON && kind != PUSH_BODY_FORM) || !mentions(in, p))
 		return 0;
 	st = kind == PUSH_BODY_JSON
 		     ? strip_json(p->body, p->body_len, in->paths, in->npaths, &sink, &in->body, &e)

@@ -13,7 +13,7 @@ enum push_param {
 	PP_SOURCE_ID, PP_CALL_ID, PP_DIRECTION, PP_DISPOSITION, PP_CALLER, PP_CALLER_E164,
 	PP_CALLER_NAME, PP_CALLEE, PP_CALLEE_E164, PP_DID, PP_AGENT, PP_AGENT_NAME,
 	PP_STARTED_AT, PP_ANSWERED_AT, PP_ENDED_AT, PP_TIME_ZONE, PP_DURATION, PP_BILLABLE,
-	PP_RECORDINGS, PP_RAW, PP_RECEIVED_AT,
+	PP_RECORDINGS, PP_RAW, PP_RECEIVED_AT, PP_LEG_OF,
 	PUSH_NPARAMS
 };
 
@@ -21,7 +21,7 @@ struct push_ready {
 	char *params[PUSH_NPARAMS]; /* owned text; NULL is SQL NULL */
 };
 
-enum push_body_kind { PUSH_BODY_JSON, PUSH_BODY_FORM, PUSH_BODY_UNSUPPORTED };
+enum push_body_kind { PUSH_BODY_JSON, PUSH_BODY_FORM, PUSH_BODY_CSV, PUSH_BODY_UNSUPPORTED };
 
 /* What P's body is, from its content type (or its first byte). */
 enum push_body_kind push_body_kind(const struct push *p);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ringlog/profile.h"
 #include "ringlog/xalloc.h"
 
 struct source_set {
@@ -38,7 +39,7 @@ const char *source_auth_name(enum source_auth a)
 	"fetch_url_template, fetch_auth, fetch_user, fetch_secret, fetch_header, "            \
 	"array_to_string(fetch_allow_hosts, ' '), create_leads, default_responsible, "        \
 	"crm_url_template, click2call_style, click2call_url, click2call_user, "               \
-	"click2call_secret"
+	"click2call_secret, crm_new_url_template"
 
 static char *col(PGresult *res, int row, int c)
 {
@@ -91,6 +92,19 @@ static void source_release(struct source *s)
 	free(s->click2call_url);
 	free(s->click2call_user);
 	free(s->click2call_secret);
+	free(s->crm_new_url_template);
+	profile_free(s->custom_profile);
+	free(s->profile_error);
+}
+
+/* Finds or compiles the source's profile once, when it is loaded. */
+static void source_profile(struct source *s)
+{
+	struct errbuf e;
+
+	s->profile = profile_for_source(s->vendor, s->mapping, &s->custom_profile, &e);
+	if (!s->profile)
+		s->profile_error = xstrdup(e.msg);
 }
 
 static void source_from_row(PGresult *res, int row, struct source *s)
@@ -123,7 +137,9 @@ static void source_from_row(PGresult *res, int row, struct source *s)
 	s->click2call_url = col(res, row, 21);
 	s->click2call_user = col(res, row, 22);
 	s->click2call_secret = col(res, row, 23);
+	s->crm_new_url_template = col(res, row, 24);
 	free(mapping);
+	source_profile(s);
 }
 
 static struct source_set *set_from_result(PGresult *res)

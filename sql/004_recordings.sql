@@ -72,11 +72,12 @@ BEGIN
 END
 $$;
 
--- 002's upsert, replaced. The only change (marked "004") is the recordings
--- block: an element with "blob" is inline audio already in the blob store,
--- stored with the call; a stored recording is never turned back into a
--- reference; a failed one starts over when its reference changes.
--- (003 replaces this function too, for the lead rules: merge both deltas.)
+-- 003's upsert (the lead rules), replaced. The only change (marked "004") is
+-- the recordings block: an element with "blob" is inline audio already in
+-- the blob store, stored with the call; a stored recording is never turned
+-- back into a reference; a failed one starts over when its reference
+-- changes. (A later migration that replaces this function starts from this
+-- text: it holds both deltas.)
 CREATE OR REPLACE FUNCTION ringlog_ingest_call(
     p_source_id bigint, p_pbx_call_id text, p_direction text, p_disposition text,
     p_caller text, p_caller_e164 text, p_caller_name text,
@@ -84,30 +85,85 @@ CREATE OR REPLACE FUNCTION ringlog_ingest_call(
     p_agent text, p_agent_name text,
     p_started_at text, p_answered_at text, p_ended_at text, p_time_zone text,
     p_duration_s integer, p_billable_s integer,
-    p_recordings jsonb, p_raw jsonb, p_received_at timestamptz,
+    p_recordings jsonb, p_raw jsonb, p_received_at timestamptz, p_leg_of text,
     OUT call_id bigint, OUT outcome text, OUT lead_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_started  timestamptz := ringlog_time(p_started_at, p_time_zone);
-    v_answered timestamptz := ringlog_time(p_answered_at, p_time_zone);
-    v_ended    timestamptz := ringlog_time(p_ended_at, p_time_zone);
+    -- "…+00" is absolute; anything else is wall-clock time in the zone.
+    v_started  timestamptz := CASE WHEN right(p_started_at, 3) = '+00' THEN p_started_at::timestamptz
+                                   ELSE p_started_at::timestamp AT TIME ZONE p_time_zone END;
+    v_answered timestamptz := CASE WHEN right(p_answered_at, 3) = '+00' THEN p_answered_at::timestamptz
+                                   ELSE p_answered_at::timestamp AT TIME ZONE p_time_zone END;
+    v_ended    timestamptz := CASE WHEN right(p_ended_at, 3) = '+00' THEN p_ended_at::timestamptz
+                                   ELSE p_ended_at::timestamp AT TIME ZONE p_time_zone END;
     v_old      calls%ROWTYPE;
+    v_phone    text;    -- the other party, when the lead rules apply to it
+    v_missed   boolean := p_direction = 'in' AND p_disposition NOT IN ('answered', 'in_progress');
+    v_create   boolean; -- the source creates leads and tasks (read when needed)
+    v_default  text;    -- its default responsible
+    v_locked   boolean := false;
+    v_user     text;    -- the CRM user of the agent
+    v_agent_call boolean;
+    v_new_lead boolean := false;
+    v_unmapped boolean := false;
 BEGIN
-    -- The open lead of the other party, if there is one (the oldest).
-    SELECT l.id INTO lead_id FROM leads l
-     WHERE l.phone = CASE p_direction WHEN 'in' THEN p_caller_e164
-                                      WHEN 'out' THEN p_callee_e164 END
-       AND l.status = 'open'
-     ORDER BY l.id LIMIT 1;
+    -- An answered or outbound call names the agent who took or made it:
+    -- its CRM user (and the source's settings, in the same look-up).
+    v_agent_call := p_agent IS NOT NULL AND p_leg_of IS NULL AND p_direction <> 'internal'
+                    AND (p_disposition = 'answered' OR (p_direction = 'out' AND p_disposition <> 'in_progress'));
+    IF v_agent_call THEN
+        SELECT s.create_leads, s.default_responsible, a.crm_user, a.crm_user IS NULL
+          INTO v_create, v_default, v_user, v_unmapped
+          FROM sources s LEFT JOIN agents a ON a.source_id = s.id AND a.extension = p_agent
+         WHERE s.id = p_source_id;
+    END IF;
+
+    IF p_leg_of IS NULL THEN
+        v_phone := CASE p_direction WHEN 'in' THEN p_caller_e164 WHEN 'out' THEN p_callee_e164 END;
+    END IF;
+    IF v_phone IS NOT NULL THEN
+        SELECT l.id INTO lead_id FROM leads l
+         WHERE l.phone = v_phone AND l.status = 'open' ORDER BY l.id LIMIT 1;
+        -- A rule may create a lead or a task: serialised per number.
+        IF p_disposition <> 'in_progress' AND (lead_id IS NULL OR v_missed) THEN
+            IF v_create IS NULL THEN
+                SELECT s.create_leads, s.default_responsible INTO v_create, v_default
+                  FROM sources s WHERE s.id = p_source_id;
+            END IF;
+            IF v_create THEN
+                IF txid_current_if_assigned() IS NULL THEN
+                    PERFORM pg_advisory_xact_lock(v_phone::bigint);
+                ELSIF NOT pg_try_advisory_xact_lock(v_phone::bigint) THEN
+                    RAISE EXCEPTION 'the lead of % is being written by another transaction', v_phone
+                          USING ERRCODE = 'lock_not_available';
+                END IF;
+                v_locked := true;
+                IF lead_id IS NULL THEN
+                    SELECT l.id INTO lead_id FROM leads l
+                     WHERE l.phone = v_phone AND l.status = 'open' ORDER BY l.id LIMIT 1;
+                END IF;
+            END IF;
+        END IF;
+        -- A new number: its lead first, so the call row is written once.
+        IF v_locked AND lead_id IS NULL THEN
+            INSERT INTO leads (phone, name, responsible, origin)
+            VALUES (v_phone,
+                    CASE WHEN p_direction = 'in' THEN coalesce(nullif(p_caller_name, ''), '+' || v_phone)
+                         ELSE '+' || v_phone END,
+                    coalesce(v_user, v_default), 'ringlog')
+            RETURNING id INTO lead_id;
+            v_new_lead := true;
+        END IF;
+    END IF;
 
     INSERT INTO calls AS c (source_id, pbx_call_id, direction, disposition,
                             caller, caller_e164, caller_name, callee, callee_e164, did,
                             agent, agent_name, started_at, answered_at, ended_at,
-                            duration_s, billable_s, lead_id, raw, received_at, updated_at)
+                            duration_s, billable_s, lead_id, raw, received_at, updated_at, leg_of)
     VALUES (p_source_id, p_pbx_call_id, p_direction, p_disposition,
             p_caller, p_caller_e164, p_caller_name, p_callee, p_callee_e164, p_did,
             p_agent, p_agent_name, v_started, v_answered, v_ended,
-            p_duration_s, p_billable_s, lead_id, p_raw, p_received_at, p_received_at)
+            p_duration_s, p_billable_s, lead_id, p_raw, p_received_at, p_received_at, p_leg_of)
     ON CONFLICT (source_id, pbx_call_id) DO NOTHING
     RETURNING c.id INTO call_id;
 
@@ -120,6 +176,9 @@ BEGIN
         call_id := v_old.id;
         IF v_old.raw = p_raw THEN
             outcome := 'duplicate';
+            IF v_new_lead THEN -- its lead was closed since: nothing changes
+                DELETE FROM leads WHERE id = lead_id;
+            END IF;
             lead_id := v_old.lead_id;
             RETURN;
         END IF;
@@ -138,8 +197,10 @@ BEGIN
                agent = p_agent, agent_name = p_agent_name,
                started_at = v_started, answered_at = v_answered, ended_at = v_ended,
                duration_s = p_duration_s, billable_s = p_billable_s,
-               lead_id = coalesce(ringlog_ingest_call.lead_id, v_old.lead_id),
-               raw = p_raw, revision = v_old.revision + 1, updated_at = p_received_at
+               lead_id = CASE WHEN p_leg_of IS NULL
+                              THEN coalesce(ringlog_ingest_call.lead_id, v_old.lead_id) END,
+               raw = p_raw, revision = v_old.revision + 1, updated_at = p_received_at,
+               leg_of = p_leg_of
          WHERE id = v_old.id
         RETURNING calls.lead_id INTO lead_id;
         outcome := 'updated';
@@ -167,6 +228,40 @@ BEGIN
                          AND (r.remote_ref, r.remote_url)
                              IS DISTINCT FROM (EXCLUDED.remote_ref, EXCLUDED.remote_url)
                END;
+    END IF;
+
+    IF v_locked AND v_missed THEN
+        INSERT INTO tasks (kind, lead_id, call_id, assignee, source_id)
+        SELECT 'missed_call', l.id, call_id, coalesce(l.responsible, v_default), p_source_id
+          FROM leads l
+         WHERE l.id = lead_id
+           AND NOT EXISTS (SELECT 1 FROM tasks t
+                            WHERE t.lead_id = l.id AND t.kind = 'missed_call'
+                              AND (t.status = 'open' OR t.call_id = ringlog_ingest_call.call_id));
+    END IF;
+
+    -- An answered call closes the lead's earlier missed-call tasks (looked
+    -- for first: a SELECT costs less than starting an UPDATE that finds
+    -- nothing). Gates stay in PL/pgSQL: a boolean inside the SQL folds every
+    -- custom plan to nothing, so the plan cache never settles on the generic
+    -- plan and plans the statement again on every call.
+    IF p_disposition = 'answered' AND lead_id IS NOT NULL
+       AND EXISTS (SELECT 1 FROM tasks t
+                    WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'
+                      AND t.status = 'open') THEN
+        UPDATE tasks t SET status = 'done', done_at = now()
+          FROM calls c
+         WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'
+           AND t.status = 'open' AND c.id = t.call_id AND c.started_at <= v_started;
+    END IF;
+
+    -- An agent mapped to nobody: a settings task for the default responsible.
+    IF v_unmapped AND v_create AND NOT EXISTS (
+            SELECT 1 FROM tasks t
+             WHERE t.source_id = p_source_id AND t.extension = p_agent
+               AND t.kind = 'check_agent_mapping' AND t.status = 'open') THEN
+        INSERT INTO tasks (kind, call_id, assignee, source_id, extension)
+        VALUES ('check_agent_mapping', call_id, v_default, p_source_id, p_agent);
     END IF;
 END
 $$;

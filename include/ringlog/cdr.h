@@ -44,6 +44,7 @@ struct cdr {
 	char *callee;
 	char *did;
 	char *agent, *agent_name;
+	char *leg_of; /* another leg of this call id (FreeSWITCH B-legs), or NULL */
 	struct rltime started_at, answered_at, ended_at;
 	long long duration_s, billable_s; /* -1 when not known */
 	struct cdr_recording recordings[CDR_MAX_RECORDINGS];

@@ -12,6 +12,8 @@
 #include "ringlog/db.h"
 #include "ringlog/phone.h"
 
+struct profile;
+
 enum source_auth { SOURCE_AUTH_ANY, SOURCE_AUTH_BASIC, SOURCE_AUTH_HEADER, SOURCE_AUTH_QUERY, SOURCE_AUTH_NONE };
 
 struct source {
@@ -25,6 +27,11 @@ struct source {
 	char *time_zone;
 	struct phone_plan phone; /* strings owned by the source */
 	json_object *mapping;    /* custom mapping or NULL */
+	/* The profile its pushes are mapped with (built in, or the mapping
+	 * compiled over it), or NULL with PROFILE_ERROR saying why. */
+	const struct profile *profile;
+	struct profile *custom_profile; /* owned when compiled */
+	char *profile_error;
 	char *fetch_url_template;
 	char *fetch_auth;
 	char *fetch_user, *fetch_secret, *fetch_header;
@@ -32,6 +39,7 @@ struct source {
 	bool create_leads;
 	char *default_responsible;
 	char *crm_url_template;
+	char *crm_new_url_template; /* screen pop of an unknown caller */
 	char *click2call_style; /* "none", "voicenter", "url_template" */
 	char *click2call_url, *click2call_user, *click2call_secret;
 };

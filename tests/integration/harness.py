@@ -68,7 +68,7 @@ def execute(sql, *args):
 def reset_database():
     """Empties every table but the schema's own bookkeeping."""
     execute("""TRUNCATE call_revisions, recordings, tasks, calls, leads, agents,
-               dead_letters, api_tokens, sources RESTART IDENTITY CASCADE""")
+               dead_letters, api_tokens, sources, call_events RESTART IDENTITY CASCADE""")
 
 
 def pg_stop():

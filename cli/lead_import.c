@@ -1,0 +1,277 @@
+/* ringlog lead import FILE.csv: leads from a CRM export. The first line
+ * names the columns (phone is required; name, company, crm_id, crm_url,
+ * responsible, status are optional, in any order). Every row is checked
+ * before anything is written; then all are written in one transaction: a
+ * row with a crm_id updates the lead with that id, one without updates the
+ * oldest open lead of its number, and otherwise a lead is added. Empty
+ * cells leave what a lead has. Running an import twice changes nothing. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lead.h"
+#include "ringlog/buf.h"
+#include "ringlog/csv.h"
+#include "ringlog/form.h"
+#include "ringlog/xalloc.h"
+
+#define IMPORT_MAX_BYTES (1LL << 30)
+#define IMPORT_MAX_ERRORS 20
+
+enum column { COL_PHONE, COL_NAME, COL_COMPANY, COL_CRM_ID, COL_CRM_URL, COL_RESPONSIBLE, COL_STATUS, NCOLS };
+
+/* Header names for each column, aliases after the first. */
+static const char *const column_names[NCOLS][5] = {
+	[COL_PHONE] = { "phone", "phone_number", "number", "telephone", NULL },
+	[COL_NAME] = { "name", "full_name", "client", NULL },
+	[COL_COMPANY] = { "company", "organisation", "organization", NULL },
+	[COL_CRM_ID] = { "crm_id", "id", NULL },
+	[COL_CRM_URL] = { "crm_url", "url", NULL },
+	[COL_RESPONSIBLE] = { "responsible", "owner", NULL },
+	[COL_STATUS] = { "status", NULL },
+};
+
+/* The lead rows: E.164 phone, then the cells of the other columns (NULL
+ * when empty or absent). */
+struct row {
+	char e164[PHONE_E164_LEN];
+	char *v[NCOLS];
+};
+
+struct import {
+	struct lead_plan plan;
+	char delimiter;
+	bool dry_run, skip_invalid;
+	int index[NCOLS]; /* column of the file, or -1 */
+	struct row *rows;
+	size_t nrows, invalid;
+};
+
+static int read_file(const char *path, struct buf *b)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		return cli_fail("cannot read %s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && (long long)b->len < IMPORT_MAX_BYTES)
+		buf_add(b, chunk, n);
+	if (f != stdin)
+		fclose(f);
+	if ((long long)b->len >= IMPORT_MAX_BYTES)
+		return cli_fail("%s is larger than 1 GiB", path);
+	if (!form_is_utf8(buf_str(b), b->len))
+		return cli_fail("%s is not UTF-8 text (export it as CSV UTF-8)", path);
+	return 0;
+}
+
+static int map_header(struct import *im, const struct csv_record *h)
+{
+	for (int c = 0; c < NCOLS; c++) {
+		im->index[c] = -1;
+		for (size_t i = 0; i < h->n && im->index[c] < 0; i++) {
+			const char *name = h->fields[i];
+
+			if (i == 0 && strncmp(name, "\xEF\xBB\xBF", 3) == 0) /* a spreadsheet's BOM */
+				name += 3;
+			for (int a = 0; column_names[c][a]; a++)
+				if (strcasecmp(name, column_names[c][a]) == 0)
+					im->index[c] = (int)i;
+		}
+	}
+	if (im->index[COL_PHONE] < 0)
+		return cli_fail("the first line must name the columns, one of them \"phone\"");
+	return 0;
+}
+
+static char *cell(const struct import *im, const struct csv_record *r, int c)
+{
+	const char *v;
+	size_t len;
+
+	if (im->index[c] < 0 || (size_t)im->index[c] >= r->n)
+		return NULL;
+	v = r->fields[im->index[c]];
+	while (*v == ' ')
+		v++;
+	len = strlen(v);
+	while (len && v[len - 1] == ' ')
+		len--;
+	return len ? xstrndup(v, len) : NULL;
+}
+
+/* Checks record R and keeps it. Returns 0, or -1 with E saying why not. */
+static int check_row(struct import *im, const struct csv_record *r, struct errbuf *e)
+{
+	struct row row = { .v = { NULL } };
+	const char *status;
+	int rc = -1;
+
+	for (int c = 0; c < NCOLS; c++)
+		row.v[c] = cell(im, r, c);
+	status = row.v[COL_STATUS];
+	if (!row.v[COL_PHONE])
+		err_set(e, "no phone");
+	else if (lead_phone(&im->plan, row.v[COL_PHONE], row.e164, e) < 0)
+		;
+	else if (status && strcmp(status, "open") != 0 && strcmp(status, "closed") != 0)
+		err_set(e, "status \"%.20s\" is neither open nor closed", status);
+	else if ((row.v[COL_NAME] && strlen(row.v[COL_NAME]) > 256) ||
+		 (row.v[COL_CRM_URL] && strlen(row.v[COL_CRM_URL]) > 2048))
+		err_set(e, "a name is at most 256 bytes, a URL 2048");
+	else
+		rc = 0;
+	if (rc == 0) {
+		im->rows = xrealloc(im->rows, (im->nrows + 1) * sizeof(*im->rows));
+		im->rows[im->nrows++] = row;
+		return 0;
+	}
+	for (int c = 0; c < NCOLS; c++)
+		free(row.v[c]);
+	return -1;
+}
+
+static int parse(struct import *im, const struct buf *b)
+{
+	struct csv_record rec = CSV_RECORD_INIT;
+	size_t at = 0;
+	long n, line = 0;
+	struct errbuf e;
+
+	while ((n = csv_next(b->data + at, b->len - at, im->delimiter, &rec, &e)) > 0) {
+		at += (size_t)n;
+		line++;
+		if (rec.n == 1 && !rec.fields[0][0])
+			continue; /* a blank line */
+		if (line == 1 ? map_header(im, &rec) : 0)
+			break;
+		if (line > 1 && check_row(im, &rec, &e) < 0 && ++im->invalid <= IMPORT_MAX_ERRORS)
+			cli_fail("line %ld: %s%s", line, e.msg,
+				 im->invalid == IMPORT_MAX_ERRORS ? " (further errors are only counted)" : "");
+	}
+	csv_record_release(&rec);
+	if (n < 0)
+		return cli_fail("line %ld: %s", line + 1, e.msg);
+	return line == 0 ? cli_fail("the file is empty") : im->index[COL_PHONE] < 0;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+#define UPDATE_LEAD                                                                              \
+	"UPDATE leads SET phone = $1, name = coalesce($2, name), company = coalesce($3, company)," \
+	" crm_id = coalesce($4, crm_id), crm_url = coalesce($5, crm_url),"                        \
+	" responsible = coalesce($6, responsible), status = coalesce($7, status),"               \
+	" origin = 'crm', updated_at = now()"
+#define INSERT_LEAD                                                                              \
+	" INSERT INTO leads (phone, name, company, crm_id, crm_url, responsible, status, origin)"  \
+	" SELECT $1, coalesce($2, ''), coalesce($3, ''), $4, $5, $6, coalesce($7, 'open'), 'crm'"  \
+	" WHERE NOT EXISTS (SELECT 1 FROM upd) RETURNING id"
+
+/* One statement per row; it returns a row when it added a lead. */
+static const struct db_stmt upsert_by_crm_id = {
+	"lead_import_by_crm_id",
+	"WITH upd AS (" UPDATE_LEAD " WHERE crm_id = $4 RETURNING id)" INSERT_LEAD, 7
+};
+static const struct db_stmt upsert_by_phone = {
+	"lead_import_by_phone",
+	"WITH upd AS (" UPDATE_LEAD " WHERE id = (SELECT id FROM leads WHERE phone = $1"
+	" AND status = 'open' ORDER BY id LIMIT 1) RETURNING id)" INSERT_LEAD, 7
+};
+
+static int write_rows(struct cli *cli, struct import *im, size_t *added)
+{
+	struct db *db = cli_db(cli);
+	struct errbuf e;
+
+	if (!db || db_command(db, "BEGIN", &e) < 0)
+		return db ? cli_fail("%s", e.msg) : 1;
+	for (size_t i = 0; i < im->nrows; i++) {
+		struct row *r = &im->rows[i];
+		const char *params[NCOLS] = { r->e164 };
+		PGresult *res;
+
+		for (int c = 1; c < NCOLS; c++)
+			params[c] = r->v[c];
+		res = db_exec(db, r->v[COL_CRM_ID] ? &upsert_by_crm_id : &upsert_by_phone, params, &e);
+		if (!res) {
+			struct errbuf ignored;
+
+			cli_fail("row %zu (+%s): %s; nothing was imported", i + 1, r->e164, e.msg);
+			/* A lost connection rolls back as well. */
+			if (db_command(db, "ROLLBACK", &ignored) < 0)
+				cli_fail("(the connection is gone: %s)", ignored.msg);
+			return 1;
+		}
+		*added += (size_t)PQntuples(res);
+		PQclear(res);
+	}
+	if (db_command(db, "COMMIT", &e) < 0)
+		return cli_fail("%s", e.msg);
+	return 0;
+}
+
+static void release(struct import *im)
+{
+	for (size_t i = 0; i < im->nrows; i++)
+		for (int c = 0; c < NCOLS; c++)
+			free(im->rows[i].v[c]);
+	free(im->rows);
+	lead_plan_release(&im->plan);
+}
+
+static int parse_args(int argc, char **argv, struct import *im)
+{
+	static const struct option opts[] = {
+		{ "delimiter", required_argument, NULL, 'd' }, { "dry-run", no_argument, NULL, 'n' },
+		{ "skip-invalid", no_argument, NULL, 's' },    { "help", no_argument, NULL, 'h' },
+		LEAD_PLAN_OPTIONS,			       { NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'd' && strlen(optarg) == 1 && !strchr("\"\r\n", optarg[0]))
+			im->delimiter = optarg[0];
+		else if (c == 'd')
+			return cli_fail("--delimiter is one character, like , or ; or a tab");
+		else if (c == 'n')
+			im->dry_run = true;
+		else if (c == 's')
+			im->skip_invalid = true;
+		else if (c == 'h' || !lead_plan_option(&im->plan, c, optarg))
+			return cli_usage("ringlog lead import FILE.csv [--delimiter C] [--dry-run] "
+					 "[--skip-invalid] [--source NAME | --country-code CC ...]");
+	}
+	return optind + 1 == argc ? 0 : cli_usage("ringlog lead import FILE.csv [OPTIONS]");
+}
+
+int lead_import(struct cli *cli, int argc, char **argv)
+{
+	struct import im = { .delimiter = ',' };
+	struct buf b = BUF_INIT;
+	size_t added = 0;
+	int rc;
+
+	rc = parse_args(argc, argv, &im);
+	if (rc || (rc = lead_plan_resolve(cli, &im.plan)) || (rc = read_file(argv[optind], &b)) ||
+	    (rc = parse(&im, &b)))
+		goto out;
+	if (im.invalid && !im.skip_invalid) {
+		rc = cli_fail("%zu invalid rows: nothing was imported (--skip-invalid imports the others)",
+			      im.invalid);
+		goto out;
+	}
+	if (!im.dry_run && (rc = write_rows(cli, &im, &added)))
+		goto out;
+	printf("%zu leads %s: %zu added, %zu updated; %zu invalid rows skipped\n", im.nrows,
+	       im.dry_run ? "checked (dry run, nothing written)" : "imported", im.dry_run ? 0 : added,
+	       im.dry_run ? 0 : im.nrows - added, im.invalid);
+out:
+	buf_release(&b);
+	release(&im);
+	return rc;
+}

@@ -1,0 +1,259 @@
+/* GET|POST /v1/screenpop/{source}: who is calling, before anyone answers
+ * (Voicenter's Pop-Up Screen contract, FORMATS.md §1.5). A ringing call
+ * rings many stations at once and each asks, so the answer is one indexed
+ * look-up of the open leads of the number. The event (ringing per station,
+ * talking, hangup) is queued for call_events, a live view of calls in
+ * progress, and written in batches (events.c). Ringing creates nothing else. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "ringlog/buf.h"
+#include "ringlog/phone.h"
+#include "ringlog/xalloc.h"
+
+/* Voicenter's names first, then what other PBXs send. */
+static const char *const phone_names[] = { "phone", "callerPhone", "caller", "callerid",
+					   "caller_id", "from", "number", NULL };
+static const char *const call_names[] = { "ivrid", "ivruniqueid", "call_id", "callid", "uniqueid", NULL };
+static const char *const agent_names[] = { "extenUser", "extension", "agent", "exten", NULL };
+static const char *const did_names[] = { "did", "called", "to", NULL };
+static const char *const status_names[] = { "statusCall", "status", "event", "callstatus", NULL };
+static const char *const name_names[] = { "callerName", "caller_name", "callername", NULL };
+static const char *const direction_names[] = { "direction", NULL };
+
+#define POP_MAX_TEXT 256
+
+/* One screen-pop request, its values borrowed from the parameters. */
+struct pop {
+	const char *phone, *call, *agent, *did, *caller_name, *direction;
+	char status[33];
+	char e164[PHONE_E164_LEN];
+	bool public_number;
+};
+
+static const struct db_stmt lookup = {
+	"screenpop_lookup",
+	"SELECT count(*) OVER (), id, crm_id, name, company, crm_url"
+	"  FROM leads WHERE phone = $1 AND status = 'open' ORDER BY id LIMIT 1",
+	1
+};
+
+/* Text fit to keep: NULL when absent or longer than a field can be. */
+static const char *bounded(const char *s)
+{
+	return s && strlen(s) <= POP_MAX_TEXT ? s : NULL;
+}
+
+static void read_pop(json_object *params, const struct source *src, struct pop *pop)
+{
+	const char *status = ingest_param(params, status_names);
+	size_t i = 0;
+
+	memset(pop, 0, sizeof(*pop));
+	pop->phone = ingest_param(params, phone_names);
+	pop->call = bounded(ingest_param(params, call_names));
+	pop->agent = bounded(ingest_param(params, agent_names));
+	pop->did = bounded(ingest_param(params, did_names));
+	pop->caller_name = bounded(ingest_param(params, name_names));
+	pop->direction = bounded(ingest_param(params, direction_names));
+	/* Ringing, Talking, Hangup: kept lower case; none said is a look-up. */
+	for (; status && status[i] && i < sizeof(pop->status) - 1; i++)
+		pop->status[i] = (char)tolower((unsigned char)status[i]);
+	snprintf(pop->status + i, sizeof(pop->status) - i, "%s", i ? "" : "lookup");
+	pop->public_number = pop->phone && strlen(pop->phone) <= 64 &&
+			     phone_normalize(pop->phone, &src->phone, pop->e164) == 0;
+}
+
+static void add_escaped(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("-._~", c))
+			buf_addch(b, (char)c);
+		else
+			buf_addf(b, "%%%02X", c);
+	}
+}
+
+/* TEMPLATE with {id}, {phone} (as sent) and {e164} replaced, URL-escaped. */
+static char *fill(const char *template, const char *id, const struct pop *pop)
+{
+	struct buf b = BUF_INIT;
+
+	for (const char *p = template; *p;) {
+		if (strncmp(p, "{id}", 4) == 0 && id) {
+			add_escaped(&b, id);
+			p += 4;
+		} else if (strncmp(p, "{phone}", 7) == 0) {
+			add_escaped(&b, pop->phone ? pop->phone : "");
+			p += 7;
+		} else if (strncmp(p, "{e164}", 6) == 0) {
+			add_escaped(&b, pop->public_number ? pop->e164 : "");
+			p += 6;
+		} else {
+			buf_addch(&b, *p++);
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+static void add_url(json_object *o, const char *template, const char *id, const struct pop *pop)
+{
+	char *url = template ? fill(template, id, pop) : xstrdup("");
+
+	json_object_object_add(o, "URL", json_object_new_string(url));
+	free(url);
+}
+
+/* The answer Voicenter's plug-in reads: STATUS exactly "OK". */
+static json_object *answer(const struct source *src, const struct pop *pop, PGresult *res)
+{
+	json_object *o = json_object_new_object();
+	const char *crm_url, *id;
+
+	json_object_object_add(o, "STATUS", json_object_new_string("OK"));
+	if (!res || PQntuples(res) == 0) {
+		add_url(o, src->crm_new_url_template, NULL, pop);
+		json_object_object_add(o, "CLIENTNAME", json_object_new_string(""));
+		json_object_object_add(o, "TOTAL", json_object_new_int(0));
+		return o;
+	}
+	crm_url = PQgetvalue(res, 0, 5);
+	id = PQgetisnull(res, 0, 2) ? PQgetvalue(res, 0, 1) : PQgetvalue(res, 0, 2);
+	if (*crm_url)
+		json_object_object_add(o, "URL", json_object_new_string(crm_url));
+	else
+		add_url(o, src->crm_url_template, id, pop);
+	json_object_object_add(o, "CLIENTNAME", json_object_new_string(PQgetvalue(res, 0, 3)));
+	json_object_object_add(o, "TOTAL", json_object_new_int64(atoll(PQgetvalue(res, 0, 0))));
+	json_object_object_add(o, "COMPANY", json_object_new_string(PQgetvalue(res, 0, 4)));
+	return o;
+}
+
+static PGresult *look_up(struct ingest *in, const struct pop *pop, struct errbuf *e)
+{
+	struct db *db = db_for_thread(in->cfg->database_url, "ringlog-ingestd");
+	const char *params[] = { pop->e164 };
+
+	return db_exec(db, &lookup, params, e);
+}
+
+static void add_text(json_object *o, const char *key, const char *value)
+{
+	if (value)
+		json_object_object_add(o, key, json_object_new_string(value));
+}
+
+/* Queues the event for call_events: what rang where, and the lead shown. */
+static void record(struct ingest *in, struct http_request *req, const struct source *src,
+		   const struct pop *pop, PGresult *res)
+{
+	struct rltime at = { .set = true, .sec = req->received_us / 1000000,
+			     .usec = (int32_t)(req->received_us % 1000000) };
+	char at_text[RLTIME_TEXT_LEN];
+	json_object *ev;
+
+	if (!in->events)
+		return;
+	rltime_format(&at, at_text);
+	ev = json_object_new_object();
+	json_object_object_add(ev, "source_id", json_object_new_int64(src->id));
+	add_text(ev, "pbx_call_id", pop->call);
+	add_text(ev, "status", pop->status);
+	add_text(ev, "phone", bounded(pop->phone));
+	add_text(ev, "phone_e164", pop->public_number ? pop->e164 : NULL);
+	add_text(ev, "caller_name", pop->caller_name);
+	add_text(ev, "agent", pop->agent);
+	add_text(ev, "did", pop->did);
+	add_text(ev, "direction", pop->direction);
+	if (PQntuples(res))
+		json_object_object_add(ev, "lead_id", json_object_new_int64(atoll(PQgetvalue(res, 0, 1))));
+	add_text(ev, "at", at_text);
+	events_record(in->events, ev);
+}
+
+static enum MHD_Result serve(struct ingest *in, struct http_request *req, const struct source *src)
+{
+	enum MHD_Result rc;
+	json_object *params = ingest_lookup_params(req, &rc);
+	struct errbuf e;
+	struct pop pop;
+	PGresult *res;
+
+	if (!params)
+		return rc;
+	read_pop(params, src, &pop);
+	if (!pop.phone) {
+		json_object_put(params);
+		ingest_count_lookup("screenpop", "rejected");
+		return http_reply_error(req, 400, "missing_field", "phone is required");
+	}
+	/* POP borrows from PARAMS until the answer is built. A number that is
+	 * nobody's (an extension, a withheld caller id) needs no look-up. */
+	res = pop.public_number ? look_up(in, &pop, &e) : NULL;
+	if (pop.public_number && !res) {
+		rc = ingest_lookup_failed(req, "screenpop", src, e.msg);
+	} else {
+		req->log_outcome = PQntuples(res) ? "known" : "unknown";
+		ingest_count_lookup("screenpop", req->log_outcome);
+		rc = http_reply_json(req, 200, answer(src, &pop, res));
+		record(in, req, src, &pop, res);
+		PQclear(res);
+	}
+	json_object_put(params);
+	return rc;
+}
+
+enum MHD_Result ingest_handle_screenpop(struct http_request *req, void *app);
+
+enum MHD_Result ingest_handle_screenpop(struct http_request *req, void *app)
+{
+	struct ingest *in = app;
+	struct source_set *set = NULL;
+	const struct source *src;
+	enum MHD_Result rc;
+
+	/* The browser plug-in reads every answer, errors too. */
+	ingest_add_cors(in, req);
+	if (strcmp(req->method, "OPTIONS") == 0)
+		return http_reply(req, 204, NULL, "", 0);
+	src = ingest_lookup_source(in, req, &set, &rc);
+	if (src)
+		rc = serve(in, req, src);
+	source_set_unref(set);
+	return rc;
+}
+
+void ingest_prune_events(struct ingest *in, struct db *db)
+{
+	static const struct db_stmt prune = {
+		"screenpop_prune_events",
+		"DELETE FROM call_events WHERE at < now() - make_interval(secs => $1::double precision)", 1
+	};
+	static time_t next;
+	char keep[24];
+	const char *params[] = { keep };
+	struct errbuf e;
+	PGresult *res;
+
+	if (in->cfg->events_keep_s == 0 || time(NULL) < next)
+		return;
+	next = time(NULL) + 60;
+	snprintf(keep, sizeof(keep), "%lld", in->cfg->events_keep_s);
+	res = db_exec(db, &prune, params, &e);
+	if (!res) {
+		log_msg(LOG_DEBUG, "screen-pop events not pruned: %s", e.msg);
+		return;
+	}
+	if (atoll(PQcmdTuples(res)) > 0)
+		log_msg(LOG_INFO, "pruned %s screen-pop events older than %lld s", PQcmdTuples(res),
+			in->cfg->events_keep_s);
+	PQclear(res);
+}

@@ -130,6 +130,7 @@ int main(int argc, char **argv)
 	struct daemon_hooks hooks = { &up, tick, reload };
 	struct http_server *srv = NULL;
 	struct conf_cli cli;
+	struct errbuf e;
 	int rc = 1;
 
 	/* Before the config: listing the table needs neither a file nor a database. */
@@ -158,16 +159,25 @@ int main(int argc, char **argv)
 	if (prepare(&up) < 0)
 		goto out;
 	fetcher_export_metrics_register();
+	f.live = fetcher_live_start(&f, &e);
+	if (!f.live) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	srv = start_http(&f, &cfg);
 	if (!srv)
 		goto out;
 	daemon_ready(cfg.listen, srv, NULL);
 	daemon_wait(&hooks);
 	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));
+	fetcher_live_stop(f.live); /* ends the live streams: none may stay suspended */
 	http_server_stop(srv, (int)cfg.shutdown_grace_s * 1000);
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
+	if (!srv)
+		fetcher_live_stop(f.live);
+	fetcher_live_free(f.live);
 	db_free(up.db);
 	source_cache_free(f.sources);
 	fetcher_zones_free(f.zones);

@@ -542,7 +542,8 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
 	struct MHD_OptionItem tls[3];
 	unsigned char salt[4];

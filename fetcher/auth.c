@@ -84,9 +84,17 @@ out:
 	return user;
 }
 
-static bool authorize(struct fetcher *f, struct http_request *req, enum MHD_Result *rc, bool allow_ui)
+/* The token of "Authorization: Bearer <token>", or NULL. */
+static const char *bearer(struct http_request *req)
 {
 	const char *h = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	return h && strncasecmp(h, "Bearer ", 7) == 0 && h[7] ? h + 7 : NULL;
+}
+
+static bool authorize(struct fetcher *f, struct http_request *req, const char *token,
+		      enum MHD_Result *rc, bool allow_ui)
+{
 	unsigned char sum[AUTH_SHA256_LEN];
 	char hex[2 * AUTH_SHA256_LEN + 1];
 	const char *params[] = { hex };
@@ -94,12 +102,12 @@ static bool authorize(struct fetcher *f, struct http_request *req, enum MHD_Resu
 	PGresult *res;
 	bool revoked, expired;
 
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+	if (!token) {
 		*rc = unauthorized(req, "send Authorization: Bearer <token> (ringlog token add)");
 		return false;
 	}
-	if (strncmp(h + 7, UI_PREFIX, strlen(UI_PREFIX)) == 0) {
-		req->user = allow_ui ? ui_user(f, h + 7, &expired) : NULL;
+	if (strncmp(token, UI_PREFIX, strlen(UI_PREFIX)) == 0) {
+		req->user = allow_ui ? ui_user(f, token, &expired) : NULL;
 		req->auth = "session";
 		if (req->user)
 			return true;
@@ -108,7 +116,7 @@ static bool authorize(struct fetcher *f, struct http_request *req, enum MHD_Resu
 				: unauthorized(req, "invalid session token");
 		return false;
 	}
-	auth_sha256(h + 7, strlen(h + 7), sum);
+	auth_sha256(token, strlen(token), sum);
 	auth_hex(sum, sizeof(sum), hex);
 	res = db_exec(fetcher_db(f), &token_stmt, params, &e);
 	if (!res) {
@@ -135,10 +143,17 @@ static bool authorize(struct fetcher *f, struct http_request *req, enum MHD_Resu
 
 bool fetcher_authorized(struct fetcher *f, struct http_request *req, enum MHD_Result *rc)
 {
-	return authorize(f, req, rc, true);
+	return authorize(f, req, bearer(req), rc, true);
 }
 
 bool fetcher_authorized_backend(struct fetcher *f, struct http_request *req, enum MHD_Result *rc)
 {
-	return authorize(f, req, rc, false);
+	return authorize(f, req, bearer(req), rc, false);
+}
+
+bool fetcher_authorized_or_query(struct fetcher *f, struct http_request *req, enum MHD_Result *rc)
+{
+	const char *token = bearer(req);
+
+	return authorize(f, req, token ? token : http_query_param(req, "token"), rc, true);
 }

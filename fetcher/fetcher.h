@@ -27,6 +27,7 @@ struct fetcher_config {
 	long long play_url_ttl_s;
 	char *public_url;
 	long long click2call_timeout_s;
+	long long live_ringing_timeout_s, live_talking_timeout_s;
 	char *ui_dir;
 	char *ui_frame_ancestors;
 	long long ui_session_ttl_s;
@@ -48,6 +49,7 @@ extern const struct conf_key fetcher_conf_keys[];
 extern const size_t fetcher_conf_nkeys;
 
 struct ui;
+struct live_hub;
 struct fetcher_zones;
 
 struct fetcher {
@@ -55,6 +57,7 @@ struct fetcher {
 	struct sign_key sign_key;
 	struct source_cache *sources;
 	struct ui *ui; /* the page's files, or NULL when not installed */
+	struct live_hub *live;
 	struct fetcher_zones *zones; /* IANA names PostgreSQL knows, loaded at start */
 	atomic_int exports;          /* CSV exports streaming now */
 	struct blob_store *blobs;        /* recordings */
@@ -81,12 +84,23 @@ bool fetcher_authorized(struct fetcher *f, struct http_request *req, enum MHD_Re
 /* As fetcher_authorized, but only for the CRM's backend: a browser's UI
  * session is refused (403). */
 bool fetcher_authorized_backend(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
+/* As fetcher_authorized, also taking the token from ?token= (for what a
+ * browser opens without headers: an EventSource). */
+bool fetcher_authorized_or_query(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
 /* Appends a UI session token for USER valid until EXPIRES (unix time). */
 void fetcher_ui_token(const struct fetcher *f, const char *user, long long expires, struct buf *out);
 
 /* Click-to-call (click2call.c). */
 enum MHD_Result fetcher_handle_click2call(struct http_request *req, void *app);
 enum MHD_Result fetcher_handle_click2call_show(struct http_request *req, void *app);
+
+/* Calls in progress (live.c): the list, and a stream of it. The hub must be
+ * stopped before the HTTP server (no stream may stay suspended). */
+struct live_hub *fetcher_live_start(struct fetcher *f, struct errbuf *e);
+void fetcher_live_stop(struct live_hub *hub);
+void fetcher_live_free(struct live_hub *hub);
+enum MHD_Result fetcher_handle_live(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_live_stream(struct http_request *req, void *app);
 
 /* The reference page (ui.c): files of DIR read into memory; NULL with E. */
 struct ui *fetcher_ui_load(const char *dir, struct errbuf *e);

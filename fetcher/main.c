@@ -178,6 +178,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	f.live = fetcher_live_start(&f, &e);
+	if (!f.live) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	srv = start_http(&f, &cfg);
 	if (!srv)
 		goto out;
@@ -186,13 +191,18 @@ int main(int argc, char **argv)
 	daemon_ready(cfg.listen, srv, NULL);
 	daemon_wait(&hooks);
 	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));
+	fetcher_live_stop(f.live); /* ends the live streams: none may stay suspended */
 	http_server_stop(srv, (int)cfg.shutdown_grace_s * 1000);
 	srv = NULL;
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
-	if (srv) /* started, then something failed after it */
+	if (srv) { /* started, then something failed after it */
+		fetcher_live_stop(f.live);
 		http_server_stop(srv, 0);
+	}
+	fetcher_live_stop(f.live);
+	fetcher_live_free(f.live);
 	rec_engine_stop(f.recordings);
 	blob_store_close(f.blobs);
 	curl_global_cleanup();

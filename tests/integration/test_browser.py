@@ -137,3 +137,28 @@ class Browser(unittest.TestCase):
         path, q = self.pbx.requests[-1]
         self.assertEqual((q["phone"], q["target"], q["action"]), ("Rk7pQ2xL", "+" + LEAD_PHONE, "call"))
         self.assertEqual(scalar("SELECT clicked_by FROM click2calls ORDER BY id DESC LIMIT 1"), "dana@crm")
+
+    def test_a_ringing_call_appears_live_and_leaves_on_hangup(self):
+        env = dict(os.environ, RINGLOG_BROWSER=json.dumps({
+            "url": f"http://127.0.0.1:{self.fetcher.port}", "token": self.session, "ivrid": "live-1"}))
+        p = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "calllog.mjs"), "live"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             cwd=BROWSER_DIR)
+        try:
+            def say(status):
+                q = (f"phone=0523344556&ivrid=live-1&extenUser=Rk7pQ2xL&did=0733750100"
+                     f"&statusCall={status}&key=vc-push-secret")
+                self.assertEqual(request(self.ingest.port, "GET", "/v1/screenpop/vc?" + q).status, 200)
+
+            self.assertEqual(json.loads(p.stdout.readline()), {"ready": True})
+            say("Ringing")
+            self.assertEqual(json.loads(p.stdout.readline()), {"shown": True})
+            say("Hangup")
+            result = json.loads(p.stdout.readline())
+            p.wait(timeout=30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertTrue(result["ok"], result.get("error"))
+        self.assertIn("משה פרץ", result["shown"])  # the lead's name, live
+        self.assertEqual(result["console"], [])

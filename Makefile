@@ -68,12 +68,12 @@ $(BUILD)/%.o: %.c
 # The migrations, known to every binary: the daemons refuse a schema without them.
 $(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 $(BUILD)/lib/db.o: $(wildcard sql/*.sql)
-$(BUILD)/lib/paths.o: ALL_CFLAGS += -DRINGLOG_DATADIR='"$(DATADIR)"'
+$(BUILD)/lib/paths.o: ALL_CFLAGS += -DRINGLOG_DATADIR='"$(DATADIR)"' -DRINGLOG_SYSCONFDIR='"$(SYSCONFDIR)"'
 # ... rebuilt when DATADIR changes (`make` then `make install PREFIX=/usr`).
 $(BUILD)/lib/paths.o: $(BUILD)/datadir
 $(BUILD)/datadir: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(DATADIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR)' >$@
+	@echo '$(DATADIR) $(SYSCONFDIR)' | cmp -s - $@ 2>/dev/null || echo '$(DATADIR) $(SYSCONFDIR)' >$@
 FORCE:
 
 $(LIBRINGLOG): $(LIB_OBJ)

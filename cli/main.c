@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "ringlog/conf.h"
+#include "ringlog/paths.h"
 
 static const char usage[] =
 	"usage: ringlog [--database URL] [--config FILE] COMMAND [ARGS]\n"
@@ -91,7 +92,7 @@ int main(int argc, char **argv)
 		conf_argv[1] = (char *)"--config";
 		conf_argv[2] = (char *)config;
 	}
-	if (conf_load(keys, RL_ARRAY_LEN(keys), "cli", "/etc/ringlog/ringlog.conf", &cfg, config ? 3 : 1, conf_argv,
+	if (conf_load(keys, RL_ARRAY_LEN(keys), "cli", paths_config_file(), &cfg, config ? 3 : 1, conf_argv,
 		      &ccli, &e) < 0) {
 		fprintf(stderr, "ringlog: %s\n", e.msg);
 		return 1;

@@ -11,7 +11,6 @@
 #include "ringlog/db.h"
 #include "ringlog/paths.h"
 
-#define CONFIG_PATH "/etc/ringlog/ringlog.conf"
 
 static const char summary[] =
 	"Serves the CRM: call logs, recordings (fetched from the PBX on first play),\n"
@@ -24,23 +23,6 @@ struct upkeep {
 	time_t next_refresh;
 	struct daemon_config conf; /* for SIGHUP */
 };
-
-static int load_config(struct fetcher_config *cfg, int argc, char **argv, struct conf_cli *cli)
-{
-	struct errbuf e;
-
-	if (conf_load(fetcher_conf_keys, fetcher_conf_nkeys, "fetcher", CONFIG_PATH,
-		      cfg, argc, argv, cli, &e) < 0) {
-		fprintf(stderr, "ringlog-fetcherd: %s\n", e.msg);
-		return -1;
-	}
-	if (daemon_log_level(cfg->log_level) < 0) {
-		fprintf(stderr, "ringlog-fetcherd: log_level \"%s\" is not one of debug, info, notice, warning, err\n",
-			cfg->log_level);
-		return -1;
-	}
-	return 0;
-}
 
 static int reload_sources(struct upkeep *u, struct errbuf *e)
 {
@@ -151,7 +133,8 @@ int main(int argc, char **argv)
 		http_routes_print(fetcher_routes, stdout);
 		return 0;
 	}
-	if (load_config(&cfg, argc, argv, &cli) < 0)
+	if (daemon_load_config("ringlog-fetcherd", fetcher_conf_keys, fetcher_conf_nkeys, "fetcher", &cfg,
+			       argc, argv, &cli) < 0)
 		goto out;
 	if (cli.help || cli.check_config) {
 		if (cli.help)
@@ -187,7 +170,7 @@ int main(int argc, char **argv)
 	if (!srv)
 		goto out;
 	up.conf = (struct daemon_config){ fetcher_conf_keys, fetcher_conf_nkeys, "fetcher",
-					  CONFIG_PATH, sizeof(cfg), &cfg, argc, argv, srv };
+					  paths_config_file(), sizeof(cfg), &cfg, argc, argv, srv };
 	daemon_ready(cfg.listen, srv, NULL);
 	daemon_wait(&hooks);
 	log_msg(LOG_NOTICE, "stopping: finishing %d requests in flight", http_server_in_flight(srv));

@@ -8,9 +8,9 @@
 #include "ingest.h"
 #include "writer.h"
 #include "ringlog/daemon.h"
+#include "ringlog/paths.h"
 #include "ringlog/db.h"
 
-#define CONFIG_PATH "/etc/ringlog/ringlog.conf"
 
 static const char summary[] =
 	"Receives end-of-call pushes (JSON, form or query string) from cloud PBXs and\n"
@@ -23,23 +23,6 @@ struct upkeep {
 	time_t next_refresh;
 	struct daemon_config conf; /* for SIGHUP */
 };
-
-static int load_config(struct ingest_config *cfg, int argc, char **argv, struct conf_cli *cli)
-{
-	struct errbuf e;
-
-	if (conf_load(ingest_conf_keys, ingest_conf_nkeys, "ingest", CONFIG_PATH,
-		      cfg, argc, argv, cli, &e) < 0) {
-		fprintf(stderr, "ringlog-ingestd: %s\n", e.msg);
-		return -1;
-	}
-	if (daemon_log_level(cfg->log_level) < 0) {
-		fprintf(stderr, "ringlog-ingestd: log_level \"%s\" is not one of debug, info, notice, warning, err\n",
-			cfg->log_level);
-		return -1;
-	}
-	return 0;
-}
 
 /* Connects, checks the schema and loads the sources: the daemon does not
  * start on a database it cannot serve. */
@@ -124,7 +107,8 @@ int main(int argc, char **argv)
 	char details[64];
 	int rc = 1;
 
-	if (load_config(&cfg, argc, argv, &cli) < 0)
+	if (daemon_load_config("ringlog-ingestd", ingest_conf_keys, ingest_conf_nkeys, "ingest", &cfg,
+			       argc, argv, &cli) < 0)
 		goto out;
 	if (cli.help || cli.check_config) {
 		if (cli.help)
@@ -165,7 +149,7 @@ int main(int argc, char **argv)
 	srv = start_http(&in, &cfg);
 	if (!srv)
 		goto out;
-	up.conf = (struct daemon_config){ ingest_conf_keys, ingest_conf_nkeys, "ingest", CONFIG_PATH,
+	up.conf = (struct daemon_config){ ingest_conf_keys, ingest_conf_nkeys, "ingest", paths_config_file(),
 					  sizeof(cfg), &cfg, argc, argv, srv };
 	snprintf(details, sizeof(details), "(%zu sources, %zu pushes spooled)",
 		 source_cache_count(in.sources), spool_depth(in.spool));

@@ -6,7 +6,27 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "ringlog/paths.h"
 #include "ringlog/xalloc.h"
+
+int daemon_load_config(const char *program, const struct conf_key *keys, size_t nkeys,
+		       const char *section, void *cfg, int argc, char **argv, struct conf_cli *cli)
+{
+	const char *level;
+	struct errbuf e;
+
+	if (conf_load(keys, nkeys, section, paths_config_file(), cfg, argc, argv, cli, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", program, e.msg);
+		return -1;
+	}
+	level = conf_string(conf_find(keys, nkeys, section, "log_level"), cfg);
+	if (level && daemon_log_level(level) < 0) {
+		fprintf(stderr, "%s: log_level \"%s\" is not one of debug, info, notice, warning, err\n",
+			program, level);
+		return -1;
+	}
+	return 0;
+}
 
 int daemon_log_level(const char *name)
 {

@@ -1,8 +1,27 @@
-/* What lib/http.c and lib/http_body.c share. */
+/* What the files of the http module (http.c, http_body.c, http_reply.c,
+ * http_route.c) share. */
 #ifndef RINGLOG_HTTP_INTERNAL_H
 #define RINGLOG_HTTP_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "ringlog/http.h"
+
+struct tls_creds;
+
+struct http_server {
+	struct http_options opt;
+	struct MHD_Daemon *daemon;
+	unsigned port;
+	atomic_int in_flight;
+	atomic_ullong next_id;
+	unsigned id_salt;
+	struct tls_creds *tls; /* NULL: plain HTTP */
+};
+
+/* Finds REQ's route (sets req->route); answers 404/405 itself when there is
+ * none (then req->answered is set). */
+enum MHD_Result http_route_request(struct http_request *req);
 
 /* Appends a piece of REQ's body (O: the server's options): in memory, or in the spill file once the
  * route allows it and the body has grown past the threshold. Returns 0, or

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef RINGLOG_SYSCONFDIR
+#define RINGLOG_SYSCONFDIR "/etc"
+#endif
 #ifndef RINGLOG_DATADIR
 #define RINGLOG_DATADIR "/usr/local/share/ringlog"
 #endif
@@ -38,4 +41,9 @@ const char *paths_data_dir(const char *what, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s/%s", RINGLOG_DATADIR, what);
 	return buf;
+}
+
+const char *paths_config_file(void)
+{
+	return RINGLOG_SYSCONFDIR "/ringlog/ringlog.conf";
 }

@@ -29,6 +29,11 @@ struct daemon_config {
 	struct http_server *srv;
 };
 
+/* Loads PROGRAM's configuration (conf_load with SECTION as its own) and
+ * checks its log_level. Returns 0, or -1 after printing why on stderr. */
+int daemon_load_config(const char *program, const struct conf_key *keys, size_t nkeys,
+		       const char *section, void *cfg, int argc, char **argv,
+		       struct conf_cli *cli) RL_MUST_CHECK;
 /* "debug" ... "err" to a syslog priority, or -1. */
 int daemon_log_level(const char *name);
 /* Blocks SIGTERM, SIGINT, SIGHUP and SIGPIPE in the calling thread and in

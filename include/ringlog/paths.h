@@ -10,4 +10,8 @@
  * returns BUF; returns the compiled-in location when none exists. */
 const char *paths_data_dir(const char *what, char *buf, size_t len);
 
+/* The configuration file read when none is named: SYSCONFDIR/ringlog/ringlog.conf
+ * (/etc/ringlog/ringlog.conf as make install puts it). */
+const char *paths_config_file(void);
+
 #endif

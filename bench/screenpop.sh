@@ -22,10 +22,9 @@ SQL
 plan=$(psql "$BENCH_DB" -qAt -c "EXPLAIN (COSTS OFF) SELECT id FROM leads WHERE phone = '972500012345' AND status = 'open' ORDER BY id LIMIT 1" | tr '\n' ' ')
 say "  $(psql "$BENCH_DB" -qAt -c "SELECT count(*) FROM leads") leads; the look-up's plan: $plan"
 
-# The daemon as configured by default (32 HTTP threads, sized for pushes that
-# wait on group commit), then with as many HTTP threads as cores: look-ups
-# block only on one short query, and fewer threads than connections keep
-# every connection served in turn on a small machine.
+# The daemon as configured by default (4 HTTP threads: pushes never block
+# one, they wait for their writer suspended), then with as many HTTP threads
+# as cores: a look-up blocks its thread for one short query only.
 export MODE=ringlog KEY=$POP_KEY
 events_before=$(psql "$BENCH_DB" -qAt -c "SELECT count(*) FROM call_events")
 daemon_start ringlog-ingestd "$BENCH_WORK/ingestd-screenpop.log" --spool-dir "$BENCH_WORK/spool"

@@ -10,7 +10,7 @@ const struct conf_key ingest_conf_keys[] = {
 	    0, 0, "libpq connection string or URI (empty: libpq's PG* environment)"),
 	KEY("ingest", "listen", CONF_STRING, listen, "127.0.0.1:8080", 0, 0,
 	    "address and port to serve (port 0 picks a free one)"),
-	KEY("ingest", "threads", CONF_INT, threads, "32", 1, 256,
+	KEY("ingest", "threads", CONF_INT, threads, "4", 1, 256,
 	    "HTTP worker threads (they decode and map; writers store)"),
 	KEY("ingest", "writers", CONF_INT, writers, "2", 1, 64,
 	    "database writer threads, each with its own connection"),

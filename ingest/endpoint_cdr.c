@@ -134,49 +134,85 @@ static enum MHD_Result spool_and_answer(struct ingest *in, struct http_request *
 	return answer_success(req, r, "spooled");
 }
 
-/* Decodes and maps on this thread, stores through the writers, and files a
- * refusal as a dead letter. R says what happened. */
-static void process(struct ingest *in, const struct source *src, const struct push *p,
-		    struct push_result *r)
-{
-	struct push_ready *ready = push_prepare(src, p, &in->push, r);
+/* A push handed to the writers: what the handler needs again when its
+ * connection is resumed. Freed with the request. */
+struct pending {
+	struct ingest *in;
+	struct MHD_Connection *conn;
+	struct source_set *set;   /* keeps the source alive */
+	const struct source *src;
+	char *query;              /* the query without key= */
+	struct push push;         /* borrows from the request and QUERY */
+	struct push_ready *ready;
+	struct push_result result;
+	struct writer_job job;
+	int64_t t0;
+};
 
-	if (ready) {
-		writers_store(in->writers, ready, r);
-		push_ready_free(ready);
-	}
-	if (!push_is_success(r->outcome) && !r->db_down)
-		push_file_dead_letter(db_for_thread(in->cfg->database_url, "ringlog-ingestd"), p, r);
+static void pending_free(void *ctx)
+{
+	struct pending *pd = ctx;
+
+	push_ready_free(pd->ready);
+	source_set_unref(pd->set);
+	free(pd->query);
+	free(pd);
 }
 
-static enum MHD_Result run_push(struct ingest *in, struct http_request *req, const struct source *src,
-				const struct push *p)
+/* A writer has committed (or failed) the push: wake its connection. */
+static void stored(void *ctx)
 {
-	struct push_result r;
+	struct pending *pd = ctx;
 
+	MHD_resume_connection(pd->conn);
+}
+
+/* What to answer once the push is durable, or what became of it. */
+static enum MHD_Result finish(struct http_request *req, struct pending *pd)
+{
+	struct ingest *in = pd->in;
+	struct push_result *r = &pd->result;
+	enum MHD_Result rc;
+
+	if (!push_is_success(r->outcome) && !r->db_down)
+		push_file_dead_letter(db_for_thread(in->cfg->database_url, "ringlog-ingestd"),
+				      &pd->push, r);
+	if (r->call_id[0])
+		req->log_call_id = xstrdup(r->call_id);
+	if (r->db_down) {
+		rc = spool_and_answer(in, req, &pd->push, r);
+	} else {
+		if (r->dead_letter)
+			ingest_count_dead_letter();
+		req->log_outcome = push_is_success(r->outcome) ? push_outcome_name(r->outcome) : r->error;
+		ingest_count_push(push_outcome_name(r->outcome));
+		if (r->outcome == PUSH_FAILED)
+			log_msg(LOG_ERR, "push not stored: request id=%s source=%s: %s", req->id,
+				pd->push.source, r->message);
+		rc = push_is_success(r->outcome) ? answer_success(req, r, push_outcome_name(r->outcome))
+						 : answer_rejection(req, r);
+	}
+	ingest_observe_push((double)(http_monotonic_ns() - pd->t0) / 1e9);
+	return rc;
+}
+
+/* Decodes and maps the push on this thread; hands it to the writers and
+ * parks the connection, or answers at once when it cannot be stored. */
+static enum MHD_Result start(struct http_request *req, struct pending *pd)
+{
+	struct ingest *in = pd->in;
+
+	pd->ready = push_prepare(pd->src, &pd->push, &in->push, &pd->result);
 	/* While older pushes wait in the spool, new ones queue behind them so
 	 * the database sees every call's pushes in order. */
-	if (spool_depth(in->spool) > 0) {
-		push_ready_free(push_prepare(src, p, &in->push, &r));
-		r.db_down = true;
-	} else {
-		process(in, src, p, &r);
-	}
-	if (r.call_id[0])
-		req->log_call_id = xstrdup(r.call_id);
-	if (r.db_down)
-		return spool_and_answer(in, req, p, &r);
-	if (r.dead_letter)
-		ingest_count_dead_letter();
-	req->log_outcome = push_is_success(r.outcome) ? push_outcome_name(r.outcome) : r.error;
-	ingest_count_push(push_outcome_name(r.outcome));
-	if (!push_is_success(r.outcome)) {
-		if (r.outcome == PUSH_FAILED)
-			log_msg(LOG_ERR, "push not stored: request id=%s source=%s: %s", req->id,
-				p->source, r.message);
-		return answer_rejection(req, &r);
-	}
-	return answer_success(req, &r, push_outcome_name(r.outcome));
+	if (pd->ready && spool_depth(in->spool) > 0)
+		pd->result.db_down = true;
+	if (!pd->ready || pd->result.db_down)
+		return finish(req, pd);
+	pd->job = (struct writer_job){ pd->ready, &pd->result, stored, pd, NULL };
+	MHD_suspend_connection(req->conn);
+	writers_submit(in->writers, &pd->job);
+	return MHD_YES;
 }
 
 enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app);
@@ -185,49 +221,47 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 {
 	struct ingest *in = app;
 	const char *name = http_path_tail(req);
-	struct source_set *set = source_cache_get(in->sources);
-	const struct source *src = source_set_find(set, name);
-	enum MHD_Result rc;
-	char *query = NULL;
+	struct pending *pd = req->app_ctx;
 	const char *body;
 	size_t body_len;
-	struct push p;
-	int64_t t0 = http_monotonic_ns();
 
+	if (pd) /* resumed: the writer is done with it */
+		return finish(req, pd);
+	pd = xcalloc(1, sizeof(*pd));
+	pd->in = in;
+	pd->conn = req->conn;
+	pd->t0 = http_monotonic_ns();
+	req->app_ctx = pd;
+	req->app_ctx_free = pending_free;
 	req->log_source = xstrndup(name, strnlen(name, 64));
-	if (!src && ingest_reload_on_miss(in, db_for_thread(in->cfg->database_url, "ringlog-ingestd"))) {
-		source_set_unref(set);
-		set = source_cache_get(in->sources);
-		src = source_set_find(set, name);
+	pd->set = source_cache_get(in->sources);
+	pd->src = source_set_find(pd->set, name);
+	if (!pd->src && ingest_reload_on_miss(in, db_for_thread(in->cfg->database_url, "ringlog-ingestd"))) {
+		source_set_unref(pd->set);
+		pd->set = source_cache_get(in->sources);
+		pd->src = source_set_find(pd->set, name);
 	}
-	if (!src) {
+	if (!pd->src) {
 		ingest_count_push("unknown_source");
-		rc = http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);
-		goto out;
+		return http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);
 	}
-	if (!ingest_authenticated(req, src)) {
+	if (!ingest_authenticated(req, pd->src)) {
 		ingest_count_push("unauthorized");
 		http_add_header(req, "WWW-Authenticate", "Basic realm=\"ringlog\", charset=\"UTF-8\"");
-		rc = http_reply_error(req, 401, "unauthorized",
-				      "this source needs its secret (HTTP Basic, X-Api-Key, or key=)");
-		goto out;
+		return http_reply_error(req, 401, "unauthorized",
+					"this source needs its secret (HTTP Basic, X-Api-Key, or key=)");
 	}
-	query = query_without_key(req->query);
+	pd->query = query_without_key(req->query);
 	body = http_body(req, &body_len);
-	p = (struct push){
-		.source = src->name,
+	pd->push = (struct push){
+		.source = pd->src->name,
 		.method = req->method,
 		.content_type = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
-		.query = query,
+		.query = pd->query,
 		.body = body,
 		.body_len = body_len,
 		.request_id = req->id,
 		.received_us = req->received_us,
 	};
-	rc = run_push(in, req, src, &p);
-	ingest_observe_push((double)(http_monotonic_ns() - t0) / 1e9);
-out:
-	free(query);
-	source_set_unref(set);
-	return rc;
+	return start(req, pd);
 }

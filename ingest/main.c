@@ -38,6 +38,15 @@ static int prepare_database(struct ingest *in, struct db *db)
 	return 0;
 }
 
+/* After the grace period: the pushes still queued are stored and their
+ * suspended connections resumed before libmicrohttpd closes them. */
+static void before_stop(void *app)
+{
+	struct ingest *in = app;
+
+	writers_finish(in->writers);
+}
+
 static struct http_server *start_http(struct ingest *in, const struct ingest_config *cfg)
 {
 	struct http_options o = {
@@ -53,6 +62,7 @@ static struct http_server *start_http(struct ingest *in, const struct ingest_con
 		.tls_key = cfg->tls_key,
 		.routes = ingest_routes,
 		.app = in,
+		.before_stop = before_stop,
 		.spill_threshold = cfg->body_spill,
 		.spill_dir = cfg->spool_dir,
 	};

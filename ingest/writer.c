@@ -9,19 +9,12 @@
 #include "ringlog/db.h"
 #include "ringlog/xalloc.h"
 
-struct job {
-	struct push_ready *ready;
-	struct push_result *result;
-	pthread_cond_t finished;
-	bool done;
-	struct job *next;
-};
-
 struct writers {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
-	struct job *head, *tail;
+	struct writer_job *head, *tail;
 	bool stopping;
+	bool finished; /* the threads are joined */
 	pthread_t *threads;
 	int nthreads;
 	char *conninfo;
@@ -31,7 +24,7 @@ struct writers {
 
 /* Takes up to max_batch jobs off the queue; waits while it is empty.
  * Returns how many, 0 when stopping. Called with the lock held. */
-static size_t take(struct writers *w, struct job **jobs)
+static size_t take(struct writers *w, struct writer_job **jobs)
 {
 	size_t n = 0;
 
@@ -50,7 +43,7 @@ static void *writer_main(void *arg)
 {
 	struct writers *w = arg;
 	struct db *db = db_new(w->conninfo, "ringlog-ingestd writer");
-	struct job **jobs = xcalloc(w->max_batch, sizeof(*jobs));
+	struct writer_job **jobs = xcalloc(w->max_batch, sizeof(*jobs));
 	struct push_ready **ready = xcalloc(w->max_batch, sizeof(*ready));
 	struct push_result **results = xcalloc(w->max_batch, sizeof(*results));
 	size_t n;
@@ -68,12 +61,9 @@ static void *writer_main(void *arg)
 		push_store(db, ready, results, n);
 		w->batches++;
 		w->pushes += n;
-		pthread_mutex_lock(&w->lock);
-		for (size_t i = 0; i < n; i++) {
-			jobs[i]->done = true;
-			pthread_cond_signal(&jobs[i]->finished);
-		}
-		pthread_mutex_unlock(&w->lock);
+		/* The jobs belong to their submitters again from here. */
+		for (size_t i = 0; i < n; i++)
+			jobs[i]->done(jobs[i]->ctx);
 	}
 	free(jobs);
 	free(ready);
@@ -101,27 +91,22 @@ struct writers *writers_start(const char *conninfo, int n, size_t max_batch, str
 	return w;
 }
 
-void writers_store(struct writers *w, struct push_ready *ready, struct push_result *r)
+void writers_submit(struct writers *w, struct writer_job *job)
 {
-	struct job job = { .ready = ready, .result = r };
-
-	pthread_cond_init(&job.finished, NULL);
+	job->next = NULL;
 	pthread_mutex_lock(&w->lock);
 	if (w->tail)
-		w->tail->next = &job;
+		w->tail->next = job;
 	else
-		w->head = &job;
-	w->tail = &job;
+		w->head = job;
+	w->tail = job;
 	pthread_cond_signal(&w->work);
-	while (!job.done)
-		pthread_cond_wait(&job.finished, &w->lock);
 	pthread_mutex_unlock(&w->lock);
-	pthread_cond_destroy(&job.finished);
 }
 
-void writers_stop(struct writers *w)
+void writers_finish(struct writers *w)
 {
-	if (!w)
+	if (!w || w->finished)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
@@ -129,6 +114,14 @@ void writers_stop(struct writers *w)
 	pthread_mutex_unlock(&w->lock);
 	for (int i = 0; i < w->nthreads; i++)
 		pthread_join(w->threads[i], NULL);
+	w->finished = true;
+}
+
+void writers_stop(struct writers *w)
+{
+	if (!w)
+		return;
+	writers_finish(w);
 	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->lock);
 	free(w->threads);

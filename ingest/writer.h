@@ -2,7 +2,9 @@
  * take every push waiting and store them together in one transaction. A
  * commit per batch instead of one per push is what lets durable ingest keep
  * up with the database's single-INSERT rate (group commit, done where the
- * pushes are known). A handler thread hands its push over and waits. */
+ * pushes are known). A handler hands its push over and is called back once
+ * the push's transaction has committed (or failed): its connection waits
+ * suspended meanwhile, so no HTTP thread blocks on the database. */
 #ifndef RINGLOG_INGEST_WRITER_H
 #define RINGLOG_INGEST_WRITER_H
 
@@ -12,13 +14,25 @@
 
 struct writers;
 
+/* A push handed to the writers. The submitter owns it (and READY and
+ * RESULT) until DONE is called, from a writer thread, with CTX. */
+struct writer_job {
+	struct push_ready *ready;
+	struct push_result *result;
+	void (*done)(void *ctx);
+	void *ctx;
+	struct writer_job *next; /* the queue's */
+};
+
 /* Starts N writer threads for CONNINFO (copied), each storing up to
  * MAX_BATCH pushes per transaction. Returns NULL with E filled. */
 struct writers *writers_start(const char *conninfo, int n, size_t max_batch, struct errbuf *e);
-/* Stores READY and fills R; returns when its transaction has committed (or
- * failed). Thread-safe. */
-void writers_store(struct writers *w, struct push_ready *ready, struct push_result *r);
-/* Waits for the writers to finish what is queued, then stops them. */
+/* Queues JOB; returns at once. Thread-safe. */
+void writers_submit(struct writers *w, struct writer_job *job);
+/* Waits for the writers to store what is queued (calling each job's DONE),
+ * then ends their threads. Jobs submitted afterwards are never stored. */
+void writers_finish(struct writers *w);
+/* Finishes the writers if not done yet, and frees W. */
 void writers_stop(struct writers *w);
 
 /* Transactions run and pushes stored by the writers, for /metrics. */

@@ -60,6 +60,33 @@ class Lifecycle(IngestCase):
         self.assertIsNotNone(row("SELECT id FROM calls WHERE pbx_call_id = 'term-1'"))
 
 
+class StopWhileStoring(IngestCase):
+    DAEMON_FLAGS = ("--shutdown-grace", "1")
+
+    def test_a_push_stuck_in_its_writer_past_the_grace_is_still_stored(self):
+        """The writer holds the push beyond the grace: the daemon waits for
+        the COMMIT before closing the connection, and exits cleanly."""
+        blocker = connect()
+        blocker.autocommit = False
+        blocker.cursor().execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
+        body = b'{"call_id": "late-1", "direction": "in", "started_at": 1750065605}'
+        s = socket.create_connection(("127.0.0.1", self.port))
+        s.sendall(b"POST /v1/cdr/acme HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"X-Api-Key: " + self.SECRET.encode() + b"\r\nContent-Length: "
+                  + str(len(body)).encode() + b"\r\n\r\n" + body)
+        wait_for(lambda: scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                " AND application_name LIKE %s", "ringlog-ingestd%") == 1,
+                 what="the writer waiting for the lock")
+        self.daemon.proc.send_signal(signal.SIGTERM)
+        time.sleep(2)  # past the grace
+        self.assertIsNone(self.daemon.proc.poll(), "the daemon left a push in its writer")
+        blocker.rollback()
+        blocker.close()
+        self.assertEqual(self.daemon.wait_exit(), 0)
+        s.close()
+        self.assertIsNotNone(row("SELECT id FROM calls WHERE pbx_call_id = 'late-1'"))
+
+
 class Startup(unittest.TestCase):
     def test_refuses_an_older_schema_and_says_what_to_run(self):
         conn = connect()

@@ -210,8 +210,10 @@ class Prefetch(RecordingCase):
         bad = call_with_recording(ref="p-bad")
         for ref, rid in rids.items():
             self.assertEqual(stored(self, rid)["blob_key"], sha256(audios[ref]))
-        wait_for(lambda: self.row(bad)["attempts"] == 1, what="the bad one tried")
+        # the claim counts the attempt before the fetch; wait for its outcome
+        wait_for(lambda: self.row(bad)["last_error_code"] is not None, what="the bad one tried")
         row = self.row(bad)
+        self.assertEqual(row["attempts"], 1)
         self.assertEqual((row["state"], row["last_error_code"]), ("remote", "upstream_rejected_ref"))
         self.assertGreater(row["next_attempt_at"].timestamp(), time.time() + 30)  # backoff
         self.assertEqual(self.pbx.count(), 7)  # once each; the bad one waits for its retry

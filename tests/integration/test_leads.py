@@ -4,8 +4,8 @@ simultaneous pushes from one new number."""
 import json
 import threading
 
-from harness import (VENDORS, IngestCase, add_source, execute, query, read_fixture, request,
-                     ringlog, row, scalar)
+from harness import (VENDORS, IngestCase, add_source, execute, fetcherd, new_token, query,
+                     read_fixture, request, ringlog, row, scalar)
 
 # Agent 201 is Alice's extension; 299 is mapped to nobody. The source's
 # default responsible is "boss"; a known lead belongs to "owner".
@@ -150,6 +150,41 @@ class LeadRules(IngestCase):
         self.assertLessEqual(scalar("SELECT count(*) FROM tasks WHERE kind = 'missed_call'"
                                     " AND status = 'open'"), 1)
         self.assertEqual(scalar("SELECT count(*) FROM dead_letters"), 0)
+
+    def test_a_crm_sync_and_a_push_of_one_new_number_make_one_lead(self):
+        """The CRM posts a new contact while its first call is being pushed:
+        whichever comes first makes the lead, the other finds it."""
+        fetcher = fetcherd("leads-race")
+        token = new_token("leads-race")
+        answers = []
+
+        def push(i):
+            answers.append(request(self.port, "POST", "/v1/cdr/acme", {
+                "call_id": f"race-{i}", "direction": "in", "caller": f"+36 30 555 {i:04d}",
+                "callee": "061 456 7890", "disposition": "missed",
+                "started_at": "2025-06-16T09:00:00Z", "billsec": 0}, {"X-Api-Key": self.SECRET}))
+
+        def sync(i):
+            answers.append(request(fetcher.port, "POST", "/v1/leads",
+                                   {"crm_id": f"crm-{i}", "phone": f"+36305550{i:03d}"},
+                                   {"Authorization": f"Bearer {token}"}))
+
+        try:
+            for i in range(40):
+                threads = [threading.Thread(target=f, args=(i,)) for f in (push, sync)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+        finally:
+            self.assertEqual(fetcher.stop(), 0)
+        self.assertTrue(all(a.status in (200, 201) for a in answers),
+                        [a.body[:200] for a in answers if a.status not in (200, 201)])
+        per_number = query("SELECT phone, count(*) FROM leads WHERE status = 'open' GROUP BY phone")
+        self.assertEqual(len(per_number), 40)
+        self.assertEqual([(phone, n) for phone, n in per_number if n != 1], [])
+        self.assertEqual(scalar("SELECT count(*) FROM leads WHERE crm_id IS NULL"), 0)
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE lead_id IS NULL"), 0)
 
 
 class RingostatLeads(IngestCase):

@@ -145,38 +145,26 @@ static PGresult *look_up(struct ingest *in, const struct pop *pop, struct errbuf
 	return db_exec(db, &lookup, params, e);
 }
 
-static void add_text(json_object *o, const char *key, const char *value)
-{
-	if (value)
-		json_object_object_add(o, key, json_object_new_string(value));
-}
-
 /* Queues the event for call_events: what rang where, and the lead shown. */
 static void record(struct ingest *in, struct http_request *req, const struct source *src,
 		   const struct pop *pop, PGresult *res)
 {
-	struct rltime at = { .set = true, .sec = req->received_us / 1000000,
-			     .usec = (int32_t)(req->received_us % 1000000) };
-	char at_text[RLTIME_TEXT_LEN];
-	json_object *ev;
+	struct call_event ev = {
+		.source_id = src->id,
+		.pbx_call_id = pop->call,
+		.status = pop->status,
+		.phone = bounded(pop->phone),
+		.phone_e164 = pop->public_number ? pop->e164 : NULL,
+		.caller_name = pop->caller_name,
+		.agent = pop->agent,
+		.did = pop->did,
+		.direction = pop->direction,
+		.lead_id = PQntuples(res) ? atoll(PQgetvalue(res, 0, 1)) : 0,
+		.at_us = req->received_us,
+	};
 
-	if (!in->events)
-		return;
-	rltime_format(&at, at_text);
-	ev = json_object_new_object();
-	json_object_object_add(ev, "source_id", json_object_new_int64(src->id));
-	add_text(ev, "pbx_call_id", pop->call);
-	add_text(ev, "status", pop->status);
-	add_text(ev, "phone", bounded(pop->phone));
-	add_text(ev, "phone_e164", pop->public_number ? pop->e164 : NULL);
-	add_text(ev, "caller_name", pop->caller_name);
-	add_text(ev, "agent", pop->agent);
-	add_text(ev, "did", pop->did);
-	add_text(ev, "direction", pop->direction);
-	if (PQntuples(res))
-		json_object_object_add(ev, "lead_id", json_object_new_int64(atoll(PQgetvalue(res, 0, 1))));
-	add_text(ev, "at", at_text);
-	events_record(in->events, ev);
+	if (in->events)
+		events_record(in->events, &ev);
 }
 
 static enum MHD_Result serve(struct ingest *in, struct http_request *req, const struct source *src)

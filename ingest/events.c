@@ -8,58 +8,100 @@
 #include <string.h>
 #include <time.h>
 
+#include "ringlog/buf.h"
 #include "ringlog/db.h"
+#include "ringlog/form.h"
+#include "ringlog/rltime.h"
 #include "ringlog/xalloc.h"
 
 struct events {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	json_object *queued; /* an array, swapped out whole by the writer */
-	size_t max_queued;
+	struct buf queued;   /* COPY text lines, swapped out whole by the writer */
+	size_t nqueued, max_queued;
 	bool stopping, full_batch;
 	pthread_t thread;
 	char *conninfo;
 	atomic_ullong written, dropped;
 };
 
-/* One statement for a batch: the events travel as one JSON array. */
-static const struct db_stmt insert_events = {
-	"events_insert",
-	"INSERT INTO call_events (source_id, pbx_call_id, status, phone, phone_e164, caller_name,"
-	" agent, did, direction, lead_id, at)"
-	" SELECT source_id, pbx_call_id, status, phone, phone_e164, caller_name, agent, did,"
-	"        direction, lead_id, at"
-	"   FROM jsonb_to_recordset($1::jsonb) AS e(source_id bigint, pbx_call_id text, status text,"
-	"        phone text, phone_e164 text, caller_name text, agent text, did text, direction text,"
-	"        lead_id bigint, at timestamptz)",
-	1
-};
+static const char copy_sql[] =
+	"COPY call_events (source_id, pbx_call_id, status, phone, phone_e164, caller_name,"
+	" agent, did, direction, lead_id, at) FROM STDIN";
 
-static void write_batch(struct events *ev, struct db *db, json_object *batch)
+/* One column of a COPY text line: \N for NULL (and for text that is not
+ * UTF-8, which would fail the whole batch); backslash, tab, newline and
+ * carriage return escaped. */
+static void add_text(struct buf *b, const char *s)
 {
-	const char *params[] = { json_object_to_json_string_ext(batch, JSON_C_TO_STRING_PLAIN) };
-	size_t n = json_object_array_length(batch);
-	struct errbuf e;
-	PGresult *res = db_exec(db, &insert_events, params, &e);
+	size_t len = s ? strlen(s) : 0;
+	size_t from = 0;
 
-	if (!res) {
+	if (!s || !form_is_utf8(s, len)) {
+		buf_adds(b, "\\N\t");
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t"
+				: s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : NULL;
+
+		if (!esc)
+			continue;
+		buf_add(b, s + from, i - from);
+		buf_adds(b, esc);
+		from = i + 1;
+	}
+	buf_add(b, s + from, len - from);
+	buf_addch(b, '\t');
+}
+
+static void add_line(struct buf *b, const struct call_event *e)
+{
+	struct rltime at = { .set = true, .sec = e->at_us / 1000000,
+			     .usec = (int32_t)(e->at_us % 1000000) };
+	char at_text[RLTIME_TEXT_LEN];
+
+	buf_addf(b, "%lld\t", (long long)e->source_id);
+	add_text(b, e->pbx_call_id);
+	add_text(b, e->status);
+	add_text(b, e->phone);
+	add_text(b, e->phone_e164);
+	add_text(b, e->caller_name);
+	add_text(b, e->agent);
+	add_text(b, e->did);
+	add_text(b, e->direction);
+	if (e->lead_id)
+		buf_addf(b, "%lld\t", (long long)e->lead_id);
+	else
+		buf_adds(b, "\\N\t");
+	rltime_format(&at, at_text);
+	buf_adds(b, at_text);
+	buf_addch(b, '\n');
+}
+
+static void write_batch(struct events *ev, struct db *db, const struct buf *rows, size_t n)
+{
+	struct errbuf e;
+
+	if (db_copy_in(db, copy_sql, rows->data, rows->len, &e) < 0) {
 		atomic_fetch_add(&ev->dropped, n);
 		log_msg(LOG_WARNING, "%zu screen-pop events not recorded: %s", n, e.msg);
 		return;
 	}
 	atomic_fetch_add(&ev->written, n);
-	PQclear(res);
 }
 
 static void *writer_main(void *arg)
 {
 	struct events *ev = arg;
 	struct db *db = db_new(ev->conninfo, "ringlog-ingestd events");
+	struct buf rows = BUF_INIT;
 	bool stop = false;
 
 	while (!stop) {
 		struct timespec until;
-		json_object *batch;
+		struct buf swap;
+		size_t n;
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += EVENTS_FLUSH_MS * 1000000L;
@@ -71,13 +113,18 @@ static void *writer_main(void *arg)
 			;
 		stop = ev->stopping;
 		ev->full_batch = false;
-		batch = ev->queued;
-		ev->queued = json_object_new_array();
+		/* Take the lines; leave the emptied buffer (its memory kept) to fill. */
+		buf_reset(&rows);
+		swap = ev->queued;
+		ev->queued = rows;
+		rows = swap;
+		n = ev->nqueued;
+		ev->nqueued = 0;
 		pthread_mutex_unlock(&ev->lock);
-		if (json_object_array_length(batch) > 0)
-			write_batch(ev, db, batch);
-		json_object_put(batch);
+		if (n > 0)
+			write_batch(ev, db, &rows, n);
 	}
+	buf_release(&rows);
 	db_free(db);
 	return NULL;
 }
@@ -88,12 +135,11 @@ struct events *events_start(const char *conninfo, size_t max_queued, struct errb
 
 	pthread_mutex_init(&ev->lock, NULL);
 	pthread_cond_init(&ev->wake, NULL);
-	ev->queued = json_object_new_array();
+	buf_init(&ev->queued);
 	ev->max_queued = max_queued;
 	ev->conninfo = xstrdup(conninfo);
 	if (pthread_create(&ev->thread, NULL, writer_main, ev) != 0) {
 		err_set(e, "cannot start the events writer: %s", strerror(errno));
-		json_object_put(ev->queued);
 		free(ev->conninfo);
 		free(ev);
 		return NULL;
@@ -101,24 +147,23 @@ struct events *events_start(const char *conninfo, size_t max_queued, struct errb
 	return ev;
 }
 
-void events_record(struct events *ev, json_object *event)
+void events_record(struct events *ev, const struct call_event *event)
 {
 	bool full;
 
 	pthread_mutex_lock(&ev->lock);
-	full = json_object_array_length(ev->queued) >= ev->max_queued;
-	if (!full)
-		json_object_array_add(ev->queued, event);
-	/* A busy ringing hour: write now rather than let the queue grow. */
-	if (json_object_array_length(ev->queued) == EVENTS_BATCH) {
-		ev->full_batch = true;
-		pthread_cond_signal(&ev->wake);
+	full = ev->nqueued >= ev->max_queued;
+	if (!full) {
+		add_line(&ev->queued, event);
+		/* A busy ringing hour: write now rather than let the queue grow. */
+		if (++ev->nqueued == EVENTS_BATCH) {
+			ev->full_batch = true;
+			pthread_cond_signal(&ev->wake);
+		}
 	}
 	pthread_mutex_unlock(&ev->lock);
-	if (full) {
+	if (full)
 		atomic_fetch_add(&ev->dropped, 1);
-		json_object_put(event);
-	}
 }
 
 void events_stop(struct events *ev)
@@ -130,7 +175,7 @@ void events_stop(struct events *ev)
 	pthread_cond_signal(&ev->wake);
 	pthread_mutex_unlock(&ev->lock);
 	pthread_join(ev->thread, NULL);
-	json_object_put(ev->queued);
+	buf_release(&ev->queued);
 	pthread_mutex_destroy(&ev->lock);
 	pthread_cond_destroy(&ev->wake);
 	free(ev->conninfo);

@@ -1,5 +1,6 @@
 #include "ringlog/db.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,46 @@ int db_command(struct db *db, const char *sql, struct errbuf *e)
 	}
 	failed(db, res, sql, e);
 	return -1;
+}
+
+int db_copy_in(struct db *db, const char *sql, const char *data, size_t len, struct errbuf *e)
+{
+	PGresult *res;
+	const char *sent_error = NULL;
+
+	db->sqlstate[0] = '\0';
+	if (db_connect(db, e) < 0)
+		return -1;
+	res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		failed(db, res, sql, e);
+		return -1;
+	}
+	PQclear(res);
+	/* Blocking connection: each call sends or queues all it is given. */
+	while (len > 0 && !sent_error) {
+		int chunk = len > INT_MAX ? INT_MAX : (int)len;
+
+		if (PQputCopyData(db->conn, data, chunk) != 1)
+			sent_error = "sending COPY data";
+		data += chunk;
+		len -= (size_t)chunk;
+	}
+	if (PQputCopyEnd(db->conn, sent_error) != 1) {
+		mark_down(db, e, "ending COPY");
+		return -1;
+	}
+	res = PQgetResult(db->conn);
+	for (PGresult *more; (more = PQgetResult(db->conn)) != NULL;) {
+		PQclear(res);
+		res = more;
+	}
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		failed(db, res, sql, e);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
 }
 
 static pthread_key_t thread_key;

@@ -55,6 +55,10 @@ PGresult *db_exec_planned(struct db *db, const struct db_stmt *st, const char *c
 			  struct errbuf *e) RL_MUST_CHECK;
 /* Runs SQL without parameters (BEGIN, COMMIT, ...). Returns 0 or -1. */
 int db_command(struct db *db, const char *sql, struct errbuf *e) RL_MUST_CHECK;
+/* Runs SQL, a COPY ... FROM STDIN, with DATA[0..LEN) as its input (text
+ * format). Returns 0, or -1 with E filled (db_is_down() as for db_exec). */
+int db_copy_in(struct db *db, const char *sql, const char *data, size_t len,
+	       struct errbuf *e) RL_MUST_CHECK;
 /* SQLSTATE of the last statement error, "" when none. */
 const char *db_sqlstate(const struct db *db);
 

@@ -3,10 +3,11 @@ smart-forwarding routes: known and unknown callers in the three encodings,
 CORS for the Chrome extension, ringing recorded but creating nothing."""
 import json
 import threading
+import time
 import urllib.parse
 
-from harness import (VENDORS, IngestCase, execute, query, read_fixture, request, ringlog, scalar,
-                     wait_for)
+from harness import (VENDORS, IngestCase, execute, query, read_fixture, request, ringlog, row,
+                     scalar, wait_for)
 
 EXTENSION = "chrome-extension://ifiaikfdhcagbagdeflffjdammidpbio"
 QUERY = read_fixture(VENDORS, "voicenter-screenpop.query").decode().strip()
@@ -90,6 +91,21 @@ class ScreenPop(IngestCase):
         self.assertEqual([e[1] for e in events].count("talking"), 1)
         self.assertEqual({(e[0], e[3], e[4], e[5]) for e in events},
                          {("20250615104512031207c4a19be2f05d", "0528812345", "972528812345", "0733750100")})
+
+    def test_an_event_keeps_what_was_sent(self):
+        """Text with tabs, newlines and backslashes, the lead shown, the time."""
+        self.lead()
+        name = 'דנה\tכהן\n"C:\\x" \\N'
+        before = time.time()
+        self.pop("POST", "", json.dumps({"phone": "0528812345", "ivrid": "ev-1", "extenUser": "a\\b",
+                                         "callerName": name, "statusCall": "Ringing"}),
+                 {"Content-Type": "application/json"})
+        wait_for(lambda: scalar("SELECT count(*) FROM call_events") == 1, what="the event")
+        ev = row("SELECT * FROM call_events")
+        self.assertEqual((ev["pbx_call_id"], ev["status"], ev["caller_name"], ev["agent"], ev["did"]),
+                         ("ev-1", "ringing", name, "a\\b", None))
+        self.assertEqual(ev["lead_id"], scalar("SELECT id FROM leads WHERE crm_id = '5521'"))
+        self.assertLessEqual(abs(ev["at"].timestamp() - before), 5)
 
     def test_cors_for_the_chrome_extension(self):
         r = self.pop(headers={"Origin": EXTENSION})

@@ -220,6 +220,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ---- start and stop ----------------------------------------------------- */
 
+/* libmicrohttpd's messages: FMT is its own printf format. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) RL_PRINTF(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct buf line = BUF_INIT;

@@ -14,9 +14,8 @@ struct writers {
 	pthread_cond_t work;
 	struct writer_job *head, *tail;
 	bool stopping;
-	bool finished; /* the threads are joined */
 	pthread_t *threads;
-	int nthreads;
+	int nthreads; /* running; 0 once joined */
 	char *conninfo;
 	size_t max_batch;
 	atomic_ullong batches, pushes;
@@ -106,7 +105,7 @@ void writers_submit(struct writers *w, struct writer_job *job)
 
 void writers_finish(struct writers *w)
 {
-	if (!w || w->finished)
+	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
@@ -114,7 +113,7 @@ void writers_finish(struct writers *w)
 	pthread_mutex_unlock(&w->lock);
 	for (int i = 0; i < w->nthreads; i++)
 		pthread_join(w->threads[i], NULL);
-	w->finished = true;
+	w->nthreads = 0;
 }
 
 void writers_stop(struct writers *w)

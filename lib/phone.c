@@ -2,8 +2,12 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "phonenumber_shim.h"
 
 /* A national number has at most this many digits: longer ones without a
  * prefix are international numbers written without '+' or "00". */
@@ -13,17 +17,14 @@
 /* More digits than this is not a phone number at all. */
 #define PHONE_MAX_DIGITS 20
 #define PHONE_MAX_SIP_NAME 64
+/* Longer raw text is not a phone number (bounds the work). */
+#define PHONE_MAX_RAW 128
 
 struct digits {
 	char d[PHONE_MAX_DIGITS + 1];
 	size_t n;
 	bool plus;
 };
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return *prefix && strncmp(s, prefix, strlen(prefix)) == 0;
-}
 
 /* The user part of RAW: RAW itself, or what a tel:, sip: or sips: URI holds
  * before its '@host' or ';parameters'. Leading spaces are skipped. */
@@ -76,21 +77,10 @@ static int collect(const char *s, size_t len, struct digits *out)
 	return 0;
 }
 
-/* Checks DIGITS (with PREFIX in front, may be "") is a plausible E.164
- * number and writes it to OUT. */
-static int finish(const char *prefix, const char *digits, char out[PHONE_E164_LEN])
+static bool starts_with_n(const char *s, const char *prefix, size_t *len)
 {
-	size_t p = strlen(prefix), n = strlen(digits);
-
-	if (p + n < PHONE_MIN_E164 || p + n > PHONE_MAX_E164)
-		return -1;
-	memcpy(out, prefix, p);
-	memcpy(out + p, digits, n + 1);
-	if (out[0] == '0') {
-		out[0] = '\0';
-		return -1;
-	}
-	return 0;
+	*len = strlen(prefix);
+	return *len && strncmp(s, prefix, *len) == 0;
 }
 
 static const char *or_empty(const char *s)
@@ -98,37 +88,148 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
-int phone_normalize(const char *raw, const struct phone_plan *plan, char out[PHONE_E164_LEN])
+const char *phone_plan_region(const struct phone_plan *plan, char out[3])
 {
-	const char *cc = or_empty(plan->country_code), *trunk = or_empty(plan->trunk_prefix);
-	const char *intl = or_empty(plan->international_prefix), *s;
-	struct digits dg;
-	size_t len;
+	const char *cc = or_empty(plan->country_code);
 
 	out[0] = '\0';
-	if (!raw)
-		return -1;
-	s = user_part(raw, &len);
-	if (collect(s, len, &dg) < 0 || dg.n < PHONE_MIN_NATIONAL)
-		return -1;
-	if (dg.plus)
-		return finish("", dg.d, out);
-	if (starts_with(dg.d, intl))
-		return finish("", dg.d + strlen(intl), out);
-	if (!*cc)
-		return finish("", dg.d, out);
-	if (starts_with(dg.d, trunk)) {
-		const char *rest = dg.d + strlen(trunk);
+	if (phone_region_is_known(plan->region))
+		memcpy(out, plan->region, 3);
+	else if (*cc && strlen(cc) <= 3 && strspn(cc, "0123456789") == strlen(cc))
+		(void)pn_shim_region_of_code(atoi(cc), out);
+	return out;
+}
 
-		return strlen(rest) < PHONE_MIN_NATIONAL ? -1 : finish(cc, rest, out);
+bool phone_region_is_known(const char *region)
+{
+	return region && strlen(region) == 2 && pn_shim_code_of_region(region) > 0;
+}
+
+int phone_region_code(const char *region)
+{
+	return region && strlen(region) == 2 ? pn_shim_code_of_region(region) : 0;
+}
+
+/* libphonenumber on "+" PREFIX DIGITS. */
+static int try_international(const char *prefix, const char *digits, struct phone_number *out)
+{
+	char buf[2 * PHONE_MAX_DIGITS + 2];
+	int type;
+
+	snprintf(buf, sizeof(buf), "+%s%s", prefix, digits);
+	if (pn_shim_parse(buf, NULL, out->e164, &type) < 0)
+		return -1;
+	out->type = (enum phone_type)type;
+	return 0;
+}
+
+/* The candidates in order: written internationally ('+' or the plan's
+ * prefix), national in the region (libphonenumber knows its prefixes),
+ * national after the plan's own trunk prefix, and international written
+ * without any prefix (as many PBXs do; only when too long for a national
+ * number, or when there is no region at all). */
+static enum phone_verdict read_digits(const struct digits *dg, const struct phone_plan *plan,
+				      struct phone_number *out)
+{
+	const char *cc = or_empty(plan->country_code);
+	char region[3], code[8];
+	size_t len;
+	int type;
+
+	if (dg->plus)
+		return try_international("", dg->d, out) == 0 ? PHONE_VALID : PHONE_INVALID;
+	if (starts_with_n(dg->d, or_empty(plan->international_prefix), &len) &&
+	    try_international("", dg->d + len, out) == 0)
+		return PHONE_VALID;
+	phone_plan_region(plan, region);
+	if (region[0] && pn_shim_parse(dg->d, region, out->e164, &type) == 0) {
+		out->type = (enum phone_type)type;
+		return PHONE_VALID;
 	}
-	/* Already international without a prefix ("972528812345"), as many
-	 * PBXs write it; or longer than any national number. */
-	if ((starts_with(dg.d, cc) && dg.n >= strlen(cc) + PHONE_MIN_NATIONAL + 1) ||
-	    dg.n > PHONE_MAX_NATIONAL)
-		return finish("", dg.d, out);
-	/* A national number whose trunk prefix was left out. */
-	return finish(cc, dg.d, out);
+	if (!*cc && region[0])
+		snprintf(code, sizeof(code), "%d", pn_shim_code_of_region(region)), cc = code;
+	if (*cc && starts_with_n(dg->d, or_empty(plan->trunk_prefix), &len) &&
+	    dg->n - len >= PHONE_MIN_NATIONAL && try_international(cc, dg->d + len, out) == 0)
+		return PHONE_VALID;
+	if ((!region[0] || dg->n > PHONE_MAX_NATIONAL) && try_international("", dg->d, out) == 0)
+		return PHONE_VALID;
+	return PHONE_INVALID;
+}
+
+enum phone_verdict phone_parse(const char *raw, const struct phone_plan *plan, struct phone_number *out)
+{
+	enum phone_verdict v;
+	struct digits dg;
+	const char *s;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (!raw)
+		return PHONE_NOT_PUBLIC;
+	s = user_part(raw, &len);
+	if (len > PHONE_MAX_RAW || collect(s, len, &dg) < 0 || dg.n < PHONE_MIN_NATIONAL)
+		return PHONE_NOT_PUBLIC;
+	v = read_digits(&dg, plan, out);
+	if (v != PHONE_VALID)
+		memset(out, 0, sizeof(*out));
+	return v;
+}
+
+int phone_normalize(const char *raw, const struct phone_plan *plan, char out[PHONE_E164_LEN])
+{
+	struct phone_number n;
+
+	if (phone_parse(raw, plan, &n) != PHONE_VALID) {
+		out[0] = '\0';
+		return -1;
+	}
+	memcpy(out, n.e164, PHONE_E164_LEN);
+	return 0;
+}
+
+enum phone_type phone_type_of(const char *e164)
+{
+	return e164 ? (enum phone_type)pn_shim_type(e164) : PHONE_TYPE_UNKNOWN;
+}
+
+const char *phone_type_name(enum phone_type t)
+{
+	static const char *const names[] = {
+		[PHONE_TYPE_UNKNOWN] = "unknown",
+		[PHONE_TYPE_FIXED_LINE] = "fixed_line",
+		[PHONE_TYPE_MOBILE] = "mobile",
+		[PHONE_TYPE_FIXED_LINE_OR_MOBILE] = "fixed_line_or_mobile",
+		[PHONE_TYPE_TOLL_FREE] = "toll_free",
+		[PHONE_TYPE_PREMIUM_RATE] = "premium_rate",
+		[PHONE_TYPE_SHARED_COST] = "shared_cost",
+		[PHONE_TYPE_VOIP] = "voip",
+		[PHONE_TYPE_PERSONAL_NUMBER] = "personal_number",
+		[PHONE_TYPE_PAGER] = "pager",
+		[PHONE_TYPE_UAN] = "uan",
+		[PHONE_TYPE_VOICEMAIL] = "voicemail",
+	};
+
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
+}
+
+int phone_format(const char *e164, enum phone_style style, const char *from_region, char *out,
+		 size_t size)
+{
+	if (!e164 || !out || !size)
+		return -1;
+	return pn_shim_format(e164, (int)style, from_region, out, size);
+}
+
+int phone_style_parse(const char *text)
+{
+	static const char *const names[] = { [PHONE_STYLE_E164] = "e164",
+					     [PHONE_STYLE_INTERNATIONAL] = "international",
+					     [PHONE_STYLE_NATIONAL] = "national" };
+
+	for (size_t i = 0; text && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(text, names[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 /* Caller ids that say "withheld", and Asterisk's start extension. */

@@ -14,6 +14,7 @@ static const char usage[] =
 	"                          [--responsible USER] [PLAN]\n"
 	"       ringlog lead list [--phone PHONE] [--all] [--limit N] [PLAN]\n"
 	"       ringlog lead import FILE.csv [--delimiter C] [--dry-run] [--skip-invalid] [PLAN]\n"
+	"       ringlog lead duplicates [--limit N]   numbers with more than one open lead\n"
 	"PLAN is how national numbers are read: --source NAME (that source's country code\n"
 	"and prefixes), or --region RR (HU, IL, US: libphonenumber's rules for it), or\n"
 	"--country-code CC [--trunk-prefix P] [--international-prefix P].\n"
@@ -202,6 +203,8 @@ int cmd_lead(struct cli *cli, int argc, char **argv)
 		return list(cli, argc - 1, argv + 1);
 	if (strcmp(sub, "import") == 0)
 		return lead_import(cli, argc - 1, argv + 1);
+	if (strcmp(sub, "duplicates") == 0)
+		return lead_duplicates(cli, argc - 1, argv + 1);
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
 		printf("usage: %s\n", usage);
 		return 0;

@@ -32,5 +32,7 @@ int lead_phone(const struct lead_plan *p, const char *raw, char out[PHONE_E164_L
 	       struct errbuf *e);
 
 int lead_import(struct cli *cli, int argc, char **argv);
+/* ringlog lead duplicates: numbers with more than one open lead. */
+int lead_duplicates(struct cli *cli, int argc, char **argv);
 
 #endif

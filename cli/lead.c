@@ -75,7 +75,7 @@ int lead_phone(const struct lead_plan *p, const char *raw, char out[PHONE_E164_L
 		return err_set(e, "--region %.8s: not a region libphonenumber knows (HU, IL, US, ...)", p->region);
 	if (phone_normalize(raw, &p->plan, out) == 0)
 		return 0;
-	return err_set(e, "\"%.64s\" is not a valid phone number%s", raw,
+	return err_set(e, "\"%.64s\" is not a public phone number%s", raw,
 		       *phone_plan_region(&p->plan, region) ? "" :
 		       " in international form (or give --source, --region or --country-code)");
 }

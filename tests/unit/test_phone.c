@@ -275,6 +275,24 @@ static void test_format(void **state)
 	assert_int_equal(phone_style_parse("E164"), -1);
 }
 
+/* One thread's answers are kept by region and digits: the same digits in
+ * two regions never get each other's answer, however often they come. */
+static void test_cache_keeps_regions_apart(void **state)
+{
+	char out[PHONE_E164_LEN];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(phone_normalize("06 1234 5678", &it, out), 0);
+		assert_string_equal(out, "390612345678");
+		assert_int_equal(phone_normalize("06 1234 5678", &hu, out), 0);
+		assert_string_equal(out, "3612345678");
+		assert_int_equal(phone_normalize("0612345678", &ar, out), -1);
+		assert_int_equal(phone_normalize("+390612345678", &ar, out), 0);
+		assert_string_equal(out, "390612345678");
+	}
+}
+
 static void test_regions(void **state)
 {
 	char r[3];
@@ -335,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_pairs_match),
 		cmocka_unit_test(test_parse_verdicts_and_types),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_cache_keeps_regions_apart),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_classify),
 	};

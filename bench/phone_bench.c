@@ -6,7 +6,9 @@
  *         then withheld callers and extensions.
  *   calls: a call's life as ingestd sees it: its caller read by 6 screen
  *         pops (ringing at 4 stations, talking, hangup), 1 route look-up
- *         and the end-of-call push (caller and callee), distinct callers. */
+ *         and the end-of-call push (caller and callee), distinct callers.
+ *   format: phone_format() as the API and the export call it, distinct
+ *         numbers, then 1000 numbers over and over (an export's customers). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,17 @@ int main(int argc, char **argv)
 		}
 		ns = (now_ns() - t0) / (double)reads;
 		printf("  calls: %-19s %8.0f ns/number  (%ld reads)\n", sets[s].name, ns, reads);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		double t0 = now_ns();
+		char text[PHONE_DISPLAY_LEN], e164[64];
+
+		for (int i = 0; i < n; i++) {
+			number("3630NNNNNNN", pass ? i % 1000 : i + 3000000, e164);
+			(void)phone_format(e164, (enum phone_style)(1 + i % 2), "HU", text, sizeof(text));
+		}
+		printf("  format: %-18s %8.0f ns/number\n", pass ? "1000, repeated" : "distinct",
+		       (now_ns() - t0) / n);
 	}
 	return 0;
 }

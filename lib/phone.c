@@ -126,18 +126,25 @@ struct cache_slot {
 
 static __thread struct cache_slot cache[PHONE_CACHE_SLOTS];
 
+/* FNV-1a of S. */
+static uint32_t hash_text(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 static int cached_parse(const char *digits, const char *region, char out[PHONE_E164_LEN], int *type)
 {
 	char key[sizeof(cache[0].key)];
 	struct cache_slot *slot;
-	uint32_t h = 2166136261u;
 	int n = snprintf(key, sizeof(key), "%.2s%s", region && *region ? region : "--", digits);
 
 	if (n < 0 || (size_t)n >= sizeof(key))
 		return pn_shim_parse(digits, region, out, type);
-	for (const char *p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	slot = &cache[h % PHONE_CACHE_SLOTS];
+	slot = &cache[hash_text(key) % PHONE_CACHE_SLOTS];
 	if (strcmp(slot->key, key) != 0) {
 		slot->rc = (signed char)pn_shim_parse(digits, region, slot->e164, type);
 		slot->type = (signed char)*type;
@@ -227,7 +234,16 @@ int phone_normalize(const char *raw, const struct phone_plan *plan, char out[PHO
 
 enum phone_type phone_type_of(const char *e164)
 {
-	return e164 ? (enum phone_type)pn_shim_type(e164) : PHONE_TYPE_UNKNOWN;
+	char plus[PHONE_E164_LEN + 1], out[PHONE_E164_LEN];
+	int type;
+
+	if (!e164 || strlen(e164) >= PHONE_E164_LEN)
+		return PHONE_TYPE_UNKNOWN;
+	snprintf(plus, sizeof(plus), "+%s", e164);
+	/* Through the cache; digits libphonenumber writes otherwise are no E.164. */
+	if (cached_parse(plus, NULL, out, &type) < 0 || strcmp(out, e164) != 0)
+		return PHONE_TYPE_UNKNOWN;
+	return (enum phone_type)type;
 }
 
 const char *phone_type_name(enum phone_type t)
@@ -250,12 +266,42 @@ const char *phone_type_name(enum phone_type t)
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }
 
+/* Formatted numbers, per thread as the parse cache above: a page of calls
+ * and an export show the same few numbers again and again. */
+#define PHONE_FORMAT_SLOTS 4096
+
+struct format_slot {
+	char key[24]; /* style digit, region (or "--"), E.164 digits */
+	char text[PHONE_DISPLAY_LEN];
+	signed char rc;
+};
+
+static __thread struct format_slot formats[PHONE_FORMAT_SLOTS];
+
 int phone_format(const char *e164, enum phone_style style, const char *from_region, char *out,
 		 size_t size)
 {
+	struct format_slot *slot;
+	char key[sizeof(formats[0].key)];
+	int n;
+
 	if (!e164 || !out || !size)
 		return -1;
-	return pn_shim_format(e164, (int)style, from_region, out, size);
+	n = snprintf(key, sizeof(key), "%d%.2s%s", (int)style,
+		     from_region && *from_region ? from_region : "--", e164);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return pn_shim_format(e164, (int)style, from_region, out, size);
+	slot = &formats[hash_text(key) % PHONE_FORMAT_SLOTS];
+	if (strcmp(slot->key, key) != 0) {
+		slot->rc = (signed char)pn_shim_format(e164, (int)style, from_region, slot->text,
+						       sizeof(slot->text));
+		memcpy(slot->key, key, (size_t)n + 1);
+	}
+	out[0] = '\0';
+	if (slot->rc < 0 || strlen(slot->text) >= size)
+		return -1;
+	memcpy(out, slot->text, strlen(slot->text) + 1);
+	return 0;
 }
 
 int phone_style_parse(const char *text)

@@ -42,6 +42,12 @@ SCHEMA_VERSIONS := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p'
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBRINGLOG := $(BUILD)/libringlog.a
+# libphonenumber is C++ (and has no .pc in Debian): one shim, lib/*.cc,
+# compiled with $(CXX); every program links the C++ runtime.
+LIB_CXX_SRC := $(wildcard lib/*.cc)
+LIB_OBJ   += $(LIB_CXX_SRC:%.cc=$(BUILD)/%.o)
+LIBS      += -lphonenumber -lprotobuf -lstdc++
+ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror $(CFLAGS) -Iinclude -MMD -MP
 
 PROGRAMS  := ringlog ringlog-ingestd $(if $(wildcard fetcher/*.c),ringlog-fetcherd)
 ringlog_SRC          := $(wildcard cli/*.c)
@@ -64,6 +70,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $<")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) -c -o $@ $<
 
 # The migrations, known to every binary: the daemons refuse a schema without them.
 $(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
@@ -112,6 +123,12 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+FUZZ_CXX  ?= clang++
+$(FUZZ_BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCXX $<")
+	$(Q)$(FUZZ_CXX) -std=c++17 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fno-sanitize=vptr -Iinclude -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_LIB): $(LIB_CXX_SRC:%.cc=$(FUZZ_BUILD)/%.o)
 $(FUZZ_BUILD)/lib/db.o: FUZZ_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 
 $(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
@@ -159,6 +176,10 @@ deps:
 run: deps all
 	@RINGLOG_BUILD=$(BUILD) scripts/run-demo
 
+# bench/phones.sh: phone_parse() per number, a program over the library.
+$(BUILD)/bench/phone_bench: $(BUILD)/bench/phone_bench.o $(LIBRINGLOG)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+bench: $(BUILD)/bench/phone_bench
 bench: deps all
 	@scripts/deps.sh bench
 	@RINGLOG_BUILD=$(BUILD) bench/run

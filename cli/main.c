@@ -22,6 +22,7 @@ static const char usage[] =
 	"  lead add|list|import   the leads calls are linked to (import: CSV)\n"
 	"  recordings list|show|retry|gc\n"
 	"                         calls' recordings: fetch state, retries, unused blobs\n"
+	"  phones renormalize     read stored numbers again (libphonenumber), in batches\n"
 	"\n"
 	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
 	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
@@ -59,6 +60,7 @@ static const struct {
 	{ "leads", cmd_lead },
 	{ "recordings", cmd_recordings },
 	{ "recording", cmd_recordings },
+	{ "phones", cmd_phones },
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 #include "source_settings.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -8,12 +9,14 @@
 
 #include "ringlog/auth.h"
 #include "ringlog/buf.h"
+#include "ringlog/phone.h"
 #include "ringlog/xalloc.h"
 
 enum kind {
 	TEXT,          /* the argument; "" clears the setting */
 	CHOICE,        /* one of CHOICES */
 	FLAG,          /* no argument: the row's VALUE */
+	REGION,        /* a region libphonenumber knows (HU), any case; "" clears */
 	SECRET_HASH,   /* a file (- = stdin) whose content is hashed (SHA-256) */
 	GENERATE_HASH, /* no argument: a new random secret, hashed; printed once */
 	SECRET_FILE,   /* a file (- = stdin) whose content is kept as is */
@@ -54,6 +57,9 @@ static const struct setting settings[] = {
 	  "IANA zone of naive times (default UTC)" },
 	{ "country-code", TEXT, SET("country_code = $2"), NULL, NULL,
 	  "e.g. 972: numbers are normalised to E.164 with it" },
+	{ "region", REGION, SET("region = nullif(upper($2), '')"), NULL, NULL,
+	  "e.g. HU: numbers are read, checked and typed by libphonenumber's rules for it "
+	  "(default: the main region of the country code)" },
 	{ "trunk-prefix", TEXT, SET("trunk_prefix = $2"), NULL, NULL,
 	  "national trunk prefix (default 0; 06 in Hungary)" },
 	{ "international-prefix", TEXT, SET("international_prefix = $2"), NULL, NULL, "default 00" },
@@ -153,6 +159,16 @@ static char *value_of(const struct setting *s, const char *arg, const char *prev
 	switch (s->kind) {
 	case TEXT: return xstrdup(arg);
 	case FLAG: return xstrdup(s->value);
+	case REGION:
+		v = xstrdup(arg);
+		for (char *p = v; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		if (!*v || phone_region_is_known(v))
+			return v;
+		free(v);
+		cli_fail("--%s \"%.8s\" is not a region libphonenumber knows (HU, IL, UA, US, ...)",
+			 s->option, arg);
+		return NULL;
 	case JSON_FILE: return read_json_file(arg);
 	case SECRET_FILE: return cli_read_secret(arg);
 	case CHOICE:

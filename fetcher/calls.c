@@ -167,6 +167,7 @@ static json_object *page(struct fetcher *f, PGresult *res, long long limit)
 		if (!call)
 			continue;
 		add_play_urls(f, call, now);
+		fetcher_add_call_phones(call);
 		json_object_array_add(calls, call);
 	}
 	json_object_object_add(out, "calls", calls);
@@ -236,5 +237,6 @@ enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
 	if (!call)
 		return http_reply_error(req, 404, "not_found", "no call has id %lld", id);
 	add_play_urls(f, call, (long long)time(NULL));
+	fetcher_add_call_phones(call);
 	return http_reply_json(req, 200, call);
 }

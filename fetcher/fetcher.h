@@ -202,6 +202,21 @@ enum MHD_Result fetcher_reply_db_error(struct http_request *req, struct db *db, 
 /* Parses one JSON value the database built; NULL if it is not JSON. */
 json_object *fetcher_json_parse(const char *text);
 
+/* Numbers for people (phones.c): adds NAME_display (the E.164 digits at
+ * E164_KEY formatted internationally, else the text at RAW_KEY, else null)
+ * and NAME_type (mobile, fixed_line, ...; null) to OBJ. */
+void fetcher_add_phone_display(json_object *obj, const char *e164_key, const char *raw_key,
+			       const char *name);
+/* The same for a call's caller, callee and its lead's phone. */
+void fetcher_add_call_phones(json_object *call);
+
+/* One row of the CSV export (LEN bytes, DELIM between cells) with its
+ * caller and callee numbers in STYLE (national: as dialled from REGION, or
+ * each in its own country when NULL). Returns a new row (malloc, one byte
+ * of room after it; *LEN updated), or NULL when nothing changed. */
+char *fetcher_export_phones(const char *row, int *len, char delim, enum phone_style style,
+			    const char *region);
+
 /* Export metrics (export.c), registered before serving. */
 void fetcher_export_metrics_register(void);
 

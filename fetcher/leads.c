@@ -45,8 +45,10 @@ static json_object *list_page(struct fetcher *f, PGresult *res, long long limit)
 	for (int i = 0; i < shown; i++) {
 		json_object *lead = fetcher_json_parse(PQgetvalue(res, i, 1));
 
-		if (lead)
+		if (lead) {
+			fetcher_add_phone_display(lead, "phone", NULL, "phone");
 			json_object_array_add(leads, lead);
+		}
 	}
 	json_object_object_add(out, "leads", leads);
 	if (n > limit)
@@ -150,6 +152,7 @@ enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app)
 		json_object_object_add(lead, "last_call_at", PQgetisnull(res, 0, 2) ? NULL :
 				       json_object_new_string(PQgetvalue(res, 0, 2)));
 		json_object_object_add(lead, "open_tasks", json_object_new_int64(atoll(PQgetvalue(res, 0, 3))));
+		fetcher_add_phone_display(lead, "phone", NULL, "phone");
 	}
 	PQclear(res);
 	if (!lead)

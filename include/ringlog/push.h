@@ -50,6 +50,9 @@ struct push_result {
 	long long dead_letter; /* dead_letters.id, or 0 */
 	char call_id[CDR_MAX_CALL_ID + 1]; /* the PBX call id, for logs, or "" */
 	const char *ack_body;  /* the vendor's success body, or NULL */
+	/* Caller and callee numbers valid for no region: stored as sent,
+	 * without E.164, linked to no lead. */
+	unsigned invalid_phones;
 };
 
 /* Where inline recordings go (base64 audio in the push, see push_inline.c):

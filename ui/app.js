@@ -5,8 +5,10 @@
 //   /ui/#token=...                  every call, newest first, my missed calls, calls in progress
 //
 // Optional: lang=en|he|uk|hu|ru (else the browser's languages), source=,
-// agent=, and the filters q=, from=, to=, disposition=, direction= (kept in
-// the address as they change, so a reload or a shared link keeps them).
+// agent= (the agent using the page: the first agent filter, and whose phone
+// rings on call back), and the filters q=, from=, to=, disposition=,
+// direction=, by_agent= (kept in the address as they change, so a reload or
+// a shared link keeps them).
 //
 // The token is a UI session (POST /v1/ui/sessions by the CRM's backend). It
 // is read from the URL fragment (never sent to a server or a log), kept in
@@ -292,11 +294,12 @@ function player(rec, call, label) {
   audio.addEventListener('ended', () => audio.pause());
   audio.addEventListener('error', async () => {
     const code = await recordingError(rec.play_url);
-    box.replaceWith(recordingProblem(code, call.source, () => {
+    const problem = recordingProblem(code, call.source, () => {
       const fresh = player(rec, call, label);
-      fresh.querySelector('audio').load();
-      document.querySelector(`.rec-error[data-reason="${code}"]`)?.replaceWith(fresh);
-    }));
+      problem.replaceWith(fresh);
+      fresh.querySelector('audio').play().catch(() => {});
+    });
+    box.replaceWith(problem);
   });
   show();
   return box;
@@ -363,6 +366,10 @@ function callRow(call) {
 }
 
 const FILTERS = ['q', 'from', 'to', 'disposition', 'direction', 'agent'];
+// How a filter is named in the page's address: ?agent= means the agent
+// using the page (whose phone rings on call back), so the filter is another.
+const IN_ADDRESS = { agent: 'by_agent' };
+const addressName = (name) => IN_ADDRESS[name] || name;
 
 function filterValues() {
   const out = {};
@@ -387,6 +394,7 @@ function filtersValid(f) {
 function callsQuery(f) {
   const q = new URLSearchParams({ limit: '25' });
   if (state.lead) q.set('lead_id', state.lead.id);
+  else if (params.get('lead_id')) q.set('lead_id', params.get('lead_id')); // not found: no calls
   else if (params.get('phone')) q.set('phone', params.get('phone'));
   if (params.get('source')) q.set('source', params.get('source'));
   for (const [key, value] of Object.entries(f)) q.set(key, value);
@@ -398,7 +406,7 @@ function callsQuery(f) {
 // Keeps the filters in the address, so a reload or a shared link keeps them.
 function rememberFilters(f) {
   const q = new URLSearchParams(location.search);
-  for (const name of FILTERS) if (f[name]) q.set(name, f[name]); else q.delete(name);
+  for (const name of FILTERS) if (f[name]) q.set(addressName(name), f[name]); else q.delete(addressName(name));
   const query = q.toString();
   history.replaceState(null, '', location.pathname + (query ? `?${query}` : ''));
 }
@@ -440,7 +448,7 @@ function setUpFilters() {
     agent.append(el('option', { value: state.user, textContent: t('my_calls') }));
   }
   for (const name of FILTERS) {
-    const value = params.get(name) || (name === 'agent' ? params.get('agent_filter') : null);
+    const value = params.get(addressName(name)) || params.get(name);
     if (!value) continue;
     const input = document.getElementById(`f-${name}`);
     if (input.tagName === 'SELECT' && ![...input.options].some((o) => o.value === value)) input.append(el('option', { value, textContent: value }));

@@ -30,7 +30,7 @@ async function newPage(options = {}) {
   });
   const p = await context.newPage();
   p.on('console', (m) => {
-    if (m.type() === 'error' && !(expectedErrors.length && /status of (401|403|503|500)/.test(m.text()))) result.console.push(m.text());
+    if (m.type() === 'error' && !(expectedErrors.length && /status of (401|403|404|503|500)/.test(m.text()))) result.console.push(m.text());
   });
   // Which resource failed, when one did (the console only says "a 404").
   p.on('response', (r) => { if (r.status() >= 400 && !expectedErrors.some((e) => r.url().includes(e))) result.console.push(`${r.status()} ${r.url()}`); });
@@ -152,6 +152,7 @@ const scenarios = {
     out.agentOptions = await page.$$eval('#f-agent option', (os) => os.map((o) => ({ value: o.value, text: o.textContent })));
     await page.selectOption('#f-agent', cfg.me);
     out.mine = await settled();
+    out.urlAfterAgent = page.url();
     // a reload keeps the filters (they are in the address)
     await page.reload();
     await page.waitForSelector('#calls tbody tr', { timeout: 10000 });
@@ -265,6 +266,15 @@ const scenarios = {
     result.expired = await page.textContent('#notice-text');
     result.expiredRetry = await page.isVisible('#notice-retry');
     result.unavailable = await page.$$eval('.rec-error', (es) => es.map((e) => e.innerText));
+  },
+
+  // A contact ringlog does not know yet: said so, and no one else's calls.
+  async missing() {
+    await newPage();
+    await page.goto(pageUrl({ lead_id: 999999 }));
+    await page.waitForSelector('#calls-empty:not([hidden])', { timeout: 10000 });
+    result.notice = await page.textContent('#notice-text');
+    result.rows = (await rowIds()).length;
   },
 
   // Works from the page: a task closed, calling back from a task.

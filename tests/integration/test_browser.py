@@ -179,6 +179,7 @@ class Browser(unittest.TestCase):
         self.assertEqual(got["agentOptions"][:2], [{"value": "", "text": "All"},
                                                    {"value": "dana@crm", "text": "My calls"}])
         self.assertEqual(got["mine"], self.call_ids(dana))
+        self.assertIn("by_agent=dana%40crm", got["urlAfterAgent"])  # not agent=: that rings a phone
         self.assertEqual(got["afterReload"], {"agent": "dana@crm", "rows": self.call_ids(dana)[:25]})
         self.assertEqual(got["empty"], "No calls match these filters.")
 
@@ -224,6 +225,11 @@ class Browser(unittest.TestCase):
         self.assertTrue(got["noticeHidden"])
         self.assertEqual(got["expired"], "Your session has expired: reload the page from the CRM.")
         self.assertFalse(got["expiredRetry"])   # trying again cannot help
+
+    def test_an_unknown_contact_is_said_so_without_anyone_elses_calls(self):
+        got = self.browse("missing", expected_errors=["/v1/leads/"])
+        self.assertEqual(got["notice"], "This contact is not in ringlog yet: its calls appear after the first one.")
+        self.assertEqual(got["rows"], 0)
 
     def test_tasks_are_shown_closed_and_called_back_from_the_page(self):
         other = scalar("INSERT INTO tasks (kind, lead_id, call_id, assignee, created_at)"

@@ -115,6 +115,18 @@ enum MHD_Result fetcher_handle_ui_session(struct http_request *req, void *app);
 #define FETCHER_SIGN_RECORDING "recording"
 void fetcher_play_url(const struct fetcher *f, long long id, long long now, struct buf *out);
 
+/* ---- links (links.c) ----------------------------------------------------- */
+
+/* Completes CALL as the database built it: each recording gets a signed
+ * play_url valid from NOW when playing it can work, else play_url null and
+ * unavailable_reason / unavailable_message (for a person); the hidden
+ * _ref, _url and _error_code keys are removed. Its lead's crm_url falls
+ * back to the call's source's crm_url_template. SET may be NULL. */
+void fetcher_call_links(struct fetcher *f, struct source_set *set, json_object *call, long long now);
+/* Sets LEAD's crm_url from SRC's crm_url_template ({id}: crm_id, else
+ * ringlog's id; {phone}: +E.164; {e164}) when the lead has none. */
+void fetcher_lead_crm_url(const struct source *src, json_object *lead);
+
 /* ---- request parameters (params.c) ---------------------------------------
  * Parsers fill a struct fetcher_bad and return -1; the handler answers it
  * with fetcher_reply_bad(): 400 {"error","message","parameter"}. */

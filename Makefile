@@ -179,6 +179,8 @@ install: all $(UNITS)
 	install -m 755 $(BUILD)/bin/ringlog $(DESTDIR)$(BINDIR)/
 	install -m 755 $(DAEMONS:%=$(BUILD)/bin/%) $(DESTDIR)$(SBINDIR)/
 	install -m 644 sql/*.sql $(DESTDIR)$(SQLDIR)/
+	install -d $(DESTDIR)$(SQLDIR)/functions
+	install -m 644 sql/functions/*.sql $(DESTDIR)$(SQLDIR)/functions/
 	install -m 644 ui/*.html ui/*.js ui/*.css $(DESTDIR)$(DATADIR)/ui/
 	install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)/
 	install -m 644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf

@@ -231,22 +231,33 @@ static int functions_changed(PGconn *conn, const struct migration *f, size_t nf,
 	return 0;
 }
 
-/* Every function file again (CREATE OR REPLACE), then drops the overloads
- * of those functions that no file defines any more (a signature changed). */
+/* Runs every function file (CREATE OR REPLACE). */
+static int create_functions(PGconn *conn, const struct migration *f, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++)
+		if (exec_simple(conn, f[i].sql, f[i].name) < 0)
+			return -1;
+	return 0;
+}
+
+/* Every function file again, then drops the overloads of those functions
+ * that no file defines any more (a signature changed). The files run twice:
+ * first in any order (bodies unchecked), then, after the drop, with bodies
+ * checked, so a SQL function calling a dropped one stops the migration. */
 static int apply_functions(PGconn *conn, const struct migration *f, size_t nf)
 {
 	if (exec_simple(conn, "SET LOCAL check_function_bodies = off", "settings") < 0 ||
 	    exec_simple(conn, "CREATE TEMP TABLE migrate_functions (name text) ON COMMIT DROP",
 			"functions") < 0 ||
-	    exec_simple(conn, "DELETE FROM schema_functions", "schema_functions") < 0)
+	    exec_simple(conn, "DELETE FROM schema_functions", "schema_functions") < 0 ||
+	    create_functions(conn, f, nf) < 0)
 		return -1;
 	for (size_t i = 0; i < nf; i++) {
 		char base[256];
 		const char *params[2] = { base, f[i].sha256 };
 
 		snprintf(base, sizeof(base), "%.*s", (int)(strlen(f[i].name) - 4), f[i].name);
-		if (exec_simple(conn, f[i].sql, f[i].name) < 0 ||
-		    exec_params(conn, "INSERT INTO migrate_functions VALUES ($1)", 1, params, f[i].name) < 0)
+		if (exec_params(conn, "INSERT INTO migrate_functions VALUES ($1)", 1, params, f[i].name) < 0)
 			return -1;
 		params[0] = f[i].name;
 		if (exec_params(conn, "INSERT INTO schema_functions (name, sha256) VALUES ($1, $2)", 2,
@@ -254,12 +265,15 @@ static int apply_functions(PGconn *conn, const struct migration *f, size_t nf)
 			return -1;
 	}
 	/* pg_proc rows written by this transaction carry its xid as xmin. */
-	return exec_simple(conn,
+	if (exec_simple(conn,
 		"DO $$ DECLARE f regprocedure; BEGIN"
 		" FOR f IN SELECT p.oid FROM pg_proc p JOIN migrate_functions m ON m.name = p.proname"
 		"  WHERE p.pronamespace = current_schema()::regnamespace"
 		"    AND p.xmin::text <> (pg_current_xact_id()::text::bigint % 4294967296)::text"
-		" LOOP EXECUTE 'DROP FUNCTION ' || f; END LOOP; END $$", "stale functions");
+		" LOOP EXECUTE 'DROP FUNCTION ' || f; END LOOP; END $$", "stale functions") < 0)
+		return -1;
+	return exec_simple(conn, "SET LOCAL check_function_bodies = on", "settings") < 0 ? -1 :
+	       create_functions(conn, f, nf);
 }
 
 /* The pending migrations, then the functions, all in one transaction. */

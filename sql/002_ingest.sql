@@ -1,2 +1,3 @@
-
+-- 002: the end-of-call upsert as one statement, so a push costs one round
+-- trip and one commit (the durable path's rate is that of single INSERTs).
 -- The function itself: sql/functions/ringlog_ingest_call.sql.

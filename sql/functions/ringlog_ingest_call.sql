@@ -1,7 +1,7 @@
 -- Stores one push: the end-of-call upsert as one statement, so a push costs
 -- one round trip and one commit. Outcome: 'stored' (new call), 'updated'
 -- (new content for a known call; the old payload becomes a revision),
--- 'duplicate' (the same payload again: nothing changes), or 'ignored' (a
+-- 'duplicate' (nothing new in the payload: nothing changes), or 'ignored' (a
 -- "call in progress" push arriving after the call ended: kept as a revision,
 -- not applied).
 --
@@ -49,6 +49,7 @@ CREATE OR REPLACE FUNCTION ringlog_ingest_call(
     p_started_at text, p_answered_at text, p_ended_at text, p_time_zone text,
     p_duration_s integer, p_billable_s integer,
     p_recordings jsonb, p_raw jsonb, p_received_at timestamptz, p_leg_of text,
+    p_transport text[] DEFAULT '{}',
     OUT call_id bigint, OUT outcome text, OUT lead_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -139,7 +140,13 @@ BEGIN
          WHERE source_id = p_source_id AND pbx_call_id = p_pbx_call_id
            FOR UPDATE;
         call_id := v_old.id;
-        IF v_old.raw = p_raw THEN
+        -- Nothing new: every key of the payload, but the transport ones
+        -- (P_TRANSPORT: a POST's query parameters, such as FreeSWITCH's
+        -- ?uuid=), holds what it held; a key it lacks is not a change. (A
+        -- late "in progress" push is 'ignored' below, and kept.)
+        IF v_old.raw = p_raw OR (p_disposition <> 'in_progress' AND NOT EXISTS (
+               SELECT 1 FROM jsonb_each(p_raw) e
+                WHERE e.key <> ALL (p_transport) AND v_old.raw->e.key IS DISTINCT FROM e.value)) THEN
             outcome := 'duplicate';
             IF v_new_lead THEN -- its lead was closed since: nothing changes
                 DELETE FROM leads WHERE id = lead_id;

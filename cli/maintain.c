@@ -1,0 +1,147 @@
+/* ringlog maintain [--dry-run]: retention per source. Each source keeps its
+ * calls, recordings and dead letters for its own --keep-* (`ringlog source
+ * update`), else for the [maintain] defaults of the config (unset: for
+ * ever). What is older goes in small batches, one transaction each
+ * (ringlog_expire in sql/functions), and a blob goes only after the rows
+ * that used it are committed gone. Run daily by ringlog-maintain.timer. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ringlog/xalloc.h"
+
+#define MAINTAIN_BATCH 1000
+
+static const char *const kinds[] = { "calls", "recordings", "dead_letters" };
+#define NKINDS 3
+
+/* Each source with its cut-off time per kind (NULL: kept for ever). */
+static const char sources_sql[] =
+	"SELECT s.id, s.name,"
+	"       now() - coalesce(s.keep_calls, ringlog_retention($1)),"
+	"       now() - coalesce(s.keep_recordings, ringlog_retention($2)),"
+	"       now() - coalesce(s.keep_dead_letters, ringlog_retention($3))"
+	"  FROM sources s ORDER BY s.name";
+
+static const struct db_stmt expire_stmt = {
+	"maintain_expire",
+	"SELECT removed, array_to_string(freed_blobs, ',') FROM ringlog_expire($1, $2, $3, $4, $5)", 5
+};
+
+/* Deletes the blobs in KEYS ("k1,k2,..."); returns how many. */
+static long remove_blobs(struct cli *cli, const char *keys, long *failed)
+{
+	struct blob_store *blobs;
+	char *copy, *save = NULL;
+	long n = 0;
+
+	if (!*keys || !(blobs = cli_blobs(cli))) {
+		*failed += *keys ? 1 : 0;
+		return 0;
+	}
+	copy = xstrdup(keys);
+	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		struct errbuf e;
+
+		if (blob_remove(blobs, k, &e) < 0) {
+			fprintf(stderr, "ringlog: blob %s: %s\n", k, e.msg);
+			(*failed)++;
+		} else {
+			n++;
+		}
+	}
+	free(copy);
+	return n;
+}
+
+/* Expires KIND of one source before CUTOFF; adds to *ROWS and *BLOBS. */
+static int expire(struct cli *cli, struct db *db, const char *id, const char *kind,
+		  const char *cutoff, bool dry_run, long long *rows, long *blobs, long *failed)
+{
+	char limit[16];
+	const char *params[5] = { kind, id, cutoff, limit, dry_run ? "true" : "false" };
+	long long removed;
+
+	snprintf(limit, sizeof(limit), "%d", MAINTAIN_BATCH);
+	do {
+		struct errbuf e;
+		PGresult *res = db_exec(db, &expire_stmt, params, &e);
+
+		if (!res)
+			return cli_fail("expiring %s: %s", kind, e.msg);
+		removed = atoll(PQgetvalue(res, 0, 0));
+		*rows += removed;
+		/* Autocommit: the rows are gone for good before their blobs go. */
+		if (!dry_run)
+			*blobs += remove_blobs(cli, PQgetvalue(res, 0, 1), failed);
+		PQclear(res);
+	} while (!dry_run && removed == MAINTAIN_BATCH);
+	return 0;
+}
+
+int cmd_maintain(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char usage[] = "ringlog maintain [--dry-run]";
+	const char *params[3] = { cli->keep[0], cli->keep[1], cli->keep[2] };
+	long long total[NKINDS] = { 0 };
+	long blobs = 0, failed = 0;
+	bool dry_run = false;
+	PGresult *res = NULL;
+	struct db *db;
+	int c, rc = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'n')
+			dry_run = true;
+		else if (c == 'h') {
+			printf("usage: %s\n\nRemoves calls, recordings and dead letters older than their "
+			       "source keeps them\n(ringlog source update S --keep-calls 400d "
+			       "--keep-recordings 90d --keep-dead-letters 30d;\ndefaults: [maintain] "
+			       "keep_* in the config). --dry-run says what would go.\n", usage);
+			return 0;
+		} else
+			return cli_usage(usage);
+	}
+	if (optind != argc)
+		return cli_usage(usage);
+	if (!(db = cli_db(cli)) || !(res = cli_query(cli, sources_sql, 3, params)))
+		goto out;
+	for (int s = 0; s < PQntuples(res); s++) {
+		for (int k = 0; k < NKINDS; k++) {
+			long long rows = 0;
+
+			if (PQgetisnull(res, s, 2 + k))
+				continue;
+			if (expire(cli, db, PQgetvalue(res, s, 0), kinds[k], PQgetvalue(res, s, 2 + k), dry_run,
+				   &rows, &blobs, &failed))
+				goto out;
+			total[k] += rows;
+			if (rows)
+				printf("%s: %s %lld %s started or received before %s\n", PQgetvalue(res, s, 1),
+				       dry_run ? "would remove" : "removed", rows, kinds[k],
+				       PQgetvalue(res, s, 2 + k));
+		}
+	}
+	printf("%s %lld calls, %lld recordings, %lld dead letters; %ld blobs deleted%s\n",
+	       dry_run ? "would remove" : "removed", total[0], total[1], total[2], blobs,
+	       dry_run ? " (dry run: nothing changed)" : "");
+	/* For node_exporter's textfile collector, or a journal reader. */
+	if (!dry_run)
+		printf("ringlog_maintain_removed{kind=\"calls\"} %lld\n"
+		       "ringlog_maintain_removed{kind=\"recordings\"} %lld\n"
+		       "ringlog_maintain_removed{kind=\"dead_letters\"} %lld\n"
+		       "ringlog_maintain_blobs_deleted %ld\nringlog_maintain_blob_errors %ld\n",
+		       total[0], total[1], total[2], blobs, failed);
+	rc = failed ? 1 : 0;
+out:
+	PQclear(res);
+	return rc;
+}

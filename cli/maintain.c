@@ -1,9 +1,11 @@
-/* ringlog maintain [--dry-run]: retention per source. Each source keeps its
- * calls, recordings and dead letters for its own --keep-* (`ringlog source
- * update`), else for the [maintain] defaults of the config (unset: for
- * ever). What is older goes in small batches, one transaction each
- * (ringlog_expire in sql/functions), and a blob goes only after the rows
- * that used it are committed gone. Run daily by ringlog-maintain.timer. */
+/* ringlog maintain [--dry-run]: partitions ahead, and retention per source.
+ * Each source keeps its calls, recordings and dead letters for its own
+ * --keep-* (`ringlog source update`), else for the [maintain] defaults of
+ * the config (unset: for ever). A month of calls every source has let
+ * expire is a partition dropped (ringlog_drop_expired_months); the rest
+ * goes in small batches, one transaction each (ringlog_expire), and a blob
+ * goes only after the rows that used it are committed gone. Run daily by
+ * ringlog-maintain.timer. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,10 @@ static const char sources_sql[] =
 	"       now() - coalesce(s.keep_recordings, ringlog_retention($2)),"
 	"       now() - coalesce(s.keep_dead_letters, ringlog_retention($3))"
 	"  FROM sources s ORDER BY s.name";
+
+static const char partitions_sql[] = "SELECT ringlog_calls_partitions()";
+static const char months_sql[] =
+	"SELECT month, calls FROM ringlog_drop_expired_months(ringlog_retention($1), $2::boolean)";
 
 static const struct db_stmt expire_stmt = {
 	"maintain_expire",
@@ -81,6 +87,28 @@ static int expire(struct cli *cli, struct db *db, const char *id, const char *ki
 	return 0;
 }
 
+/* Partitions ahead, then the months every source has let expire. */
+static int months(struct cli *cli, bool dry_run)
+{
+	const char *params[2] = { cli->keep[0], dry_run ? "true" : "false" };
+	PGresult *res;
+
+	if (!dry_run) {
+		if (!(res = cli_query(cli, partitions_sql, 0, NULL)))
+			return -1;
+		for (int i = 0; i < PQntuples(res); i++)
+			printf("made partition %s\n", PQgetvalue(res, i, 0));
+		PQclear(res);
+	}
+	if (!(res = cli_query(cli, months_sql, 2, params)))
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("%s the calls of %s (about %s): every source lets them expire\n",
+		       dry_run ? "would drop" : "dropped", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+	PQclear(res);
+	return 0;
+}
+
 int cmd_maintain(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -112,7 +140,8 @@ int cmd_maintain(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(usage);
-	if (!(db = cli_db(cli)) || !(res = cli_query(cli, sources_sql, 3, params)))
+	if (!(db = cli_db(cli)) || months(cli, dry_run) < 0 ||
+	    !(res = cli_query(cli, sources_sql, 3, params)))
 		goto out;
 	for (int s = 0; s < PQntuples(res); s++) {
 		for (int k = 0; k < NKINDS; k++) {
@@ -130,6 +159,9 @@ int cmd_maintain(struct cli *cli, int argc, char **argv)
 				       PQgetvalue(res, s, 2 + k));
 		}
 	}
+	/* What referred to the calls of dropped months. */
+	if (!dry_run && expire(cli, db, NULL, "orphans", "now", false, &total[0], &blobs, &failed))
+		goto out;
 	printf("%s %lld calls, %lld recordings, %lld dead letters; %ld blobs deleted%s\n",
 	       dry_run ? "would remove" : "removed", total[0], total[1], total[2], blobs,
 	       dry_run ? " (dry run: nothing changed)" : "");

@@ -5,6 +5,9 @@
 --   'recordings'    recordings of calls started before P_BEFORE (the calls
 --                   stay),
 --   'dead_letters'  dead letters received before P_BEFORE,
+--   'orphans'       (any source) keys of calls started before P_BEFORE whose
+--                   row went with a dropped month (ringlog_drop_expired_months),
+--                   and what refers to them,
 -- oldest first, and returns how many and the blob keys no row uses any
 -- more. The caller commits, then deletes those blobs: a blob goes only
 -- after its rows, so no row ever points to a missing blob (a crash in
@@ -30,6 +33,22 @@ BEGIN
              WHERE s.id = p_source_id AND d.received_at < p_before
              ORDER BY d.received_at LIMIT p_limit);
         GET DIAGNOSTICS removed = ROW_COUNT;
+        RETURN;
+    ELSIF p_kind = 'orphans' THEN
+        SELECT array_agg(x.call_id) INTO v_ids FROM (
+            SELECT k.call_id FROM call_keys k
+             WHERE k.started_at < p_before
+               AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = k.call_id AND c.started_at = k.started_at)
+             ORDER BY k.started_at LIMIT CASE WHEN p_dry_run THEN NULL ELSE p_limit END) x;
+        removed := coalesce(array_length(v_ids, 1), 0);
+        IF p_dry_run OR v_ids IS NULL THEN
+            RETURN;
+        END IF;
+        SELECT coalesce(array_agg(DISTINCT r.blob_key), '{}') INTO v_keys
+          FROM recordings r WHERE r.call_id = ANY (v_ids) AND r.blob_key IS NOT NULL;
+        DELETE FROM call_keys WHERE call_id = ANY (v_ids);
+        SELECT coalesce(array_agg(k), '{}') INTO freed_blobs FROM unnest(v_keys) k
+         WHERE NOT EXISTS (SELECT 1 FROM recordings r WHERE r.blob_key = k);
         RETURN;
     ELSIF p_kind NOT IN ('calls', 'recordings') THEN
         RAISE EXCEPTION 'unknown kind %', p_kind USING ERRCODE = 'invalid_parameter_value';

@@ -61,6 +61,7 @@ DECLARE
     v_ended    timestamptz := CASE WHEN right(p_ended_at, 3) = '+00' THEN p_ended_at::timestamptz
                                    ELSE p_ended_at::timestamp AT TIME ZONE p_time_zone END;
     v_old      calls%ROWTYPE;
+    v_key_started timestamptz;
     v_phone    text;    -- the other party, when the lead rules apply to it
     v_missed   boolean := p_direction = 'in' AND p_disposition NOT IN ('answered', 'in_progress');
     v_create   boolean; -- the source creates leads and tasks (read when needed)
@@ -122,24 +123,32 @@ BEGIN
         END IF;
     END IF;
 
-    INSERT INTO calls AS c (source_id, pbx_call_id, direction, disposition,
-                            caller, caller_e164, caller_name, callee, callee_e164, did,
-                            agent, agent_name, started_at, answered_at, ended_at,
-                            duration_s, billable_s, lead_id, raw, received_at, updated_at, leg_of)
-    VALUES (p_source_id, p_pbx_call_id, p_direction, p_disposition,
-            p_caller, p_caller_e164, p_caller_name, p_callee, p_callee_e164, p_did,
-            p_agent, p_agent_name, v_started, v_answered, v_ended,
-            p_duration_s, p_billable_s, lead_id, p_raw, p_received_at, p_received_at, p_leg_of)
+    -- The call's key (sql/009): one per (source, PBX call id), whatever
+    -- month its row is in.
+    INSERT INTO call_keys AS k (source_id, pbx_call_id, started_at)
+    VALUES (p_source_id, p_pbx_call_id, v_started)
     ON CONFLICT (source_id, pbx_call_id) DO NOTHING
-    RETURNING c.id INTO call_id;
+    RETURNING k.call_id INTO call_id;
+    IF call_id IS NULL THEN
+        -- A known call: the key's row lock serialises its pushes. A key
+        -- without its row (its month dropped, not yet swept) starts again.
+        SELECT k.call_id, k.started_at INTO call_id, v_key_started FROM call_keys k
+         WHERE k.source_id = p_source_id AND k.pbx_call_id = p_pbx_call_id
+           FOR UPDATE;
+        SELECT * INTO v_old FROM calls WHERE id = call_id AND started_at = v_key_started;
+    END IF;
 
-    IF call_id IS NOT NULL THEN
+    IF v_old.id IS NULL THEN
+        INSERT INTO calls (id, source_id, pbx_call_id, direction, disposition,
+                           caller, caller_e164, caller_name, callee, callee_e164, did,
+                           agent, agent_name, started_at, answered_at, ended_at,
+                           duration_s, billable_s, lead_id, raw, received_at, updated_at, leg_of)
+        VALUES (call_id, p_source_id, p_pbx_call_id, p_direction, p_disposition,
+                p_caller, p_caller_e164, p_caller_name, p_callee, p_callee_e164, p_did,
+                p_agent, p_agent_name, v_started, v_answered, v_ended,
+                p_duration_s, p_billable_s, lead_id, p_raw, p_received_at, p_received_at, p_leg_of);
         outcome := 'stored';
     ELSE
-        SELECT * INTO v_old FROM calls
-         WHERE source_id = p_source_id AND pbx_call_id = p_pbx_call_id
-           FOR UPDATE;
-        call_id := v_old.id;
         -- Nothing new: every key of the payload, but the transport ones
         -- (P_TRANSPORT: a POST's query parameters, such as FreeSWITCH's
         -- ?uuid=), holds what it held; a key it lacks is not a change. (A
@@ -182,7 +191,7 @@ BEGIN
                               THEN coalesce(ringlog_ingest_call.lead_id, v_old.lead_id) END,
                raw = p_raw, revision = v_old.revision + 1, updated_at = p_received_at,
                leg_of = coalesce(p_leg_of, v_old.leg_of)
-         WHERE id = v_old.id
+         WHERE id = v_old.id AND started_at = v_old.started_at
         RETURNING calls.lead_id INTO lead_id;
         outcome := 'updated';
     END IF;
@@ -231,9 +240,9 @@ BEGIN
                     WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'
                       AND t.status = 'open') THEN
         UPDATE tasks t SET status = 'done', done_at = now()
-          FROM calls c
+          FROM call_keys k
          WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'
-           AND t.status = 'open' AND c.id = t.call_id AND c.started_at <= v_started;
+           AND t.status = 'open' AND k.call_id = t.call_id AND k.started_at <= v_started;
     END IF;
 
     -- An agent mapped to nobody: a settings task for the default responsible.

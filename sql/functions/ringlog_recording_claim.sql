@@ -17,7 +17,7 @@ BEGIN
        AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())
        AND (r.lease_until IS NULL OR r.lease_until < now() OR r.lease_owner = p_owner)
     RETURNING r.remote_ref, r.remote_url, r.attempts::bigint,
-              (SELECT s.name FROM calls c JOIN sources s ON s.id = c.source_id
-                WHERE c.id = r.call_id);
+              (SELECT s.name FROM call_keys k JOIN sources s ON s.id = k.source_id
+                WHERE k.call_id = r.call_id);
 END
 $$;

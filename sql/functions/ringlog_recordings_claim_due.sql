@@ -25,7 +25,7 @@ BEGIN
       FROM due
      WHERE r.id = due.id
     RETURNING r.id, r.remote_ref, r.remote_url, r.attempts::bigint,
-              (SELECT s.name FROM calls c JOIN sources s ON s.id = c.source_id
-                WHERE c.id = r.call_id);
+              (SELECT s.name FROM call_keys k JOIN sources s ON s.id = k.source_id
+                WHERE k.call_id = r.call_id);
 END
 $$;

@@ -80,8 +80,12 @@ class Migrations(unittest.TestCase):
         out = ringlog("migrate", database=db).stdout
         self.assertIn("applied 008_one_home.sql", out)
         self.assertIn("functions of sql/functions", out)
-        # The data is there and the rules run on it.
+        # The data is there, by month, and the rules run on it.
         self.assertEqual(psql(db, "-c", "SELECT count(*), count(lead_id) FROM calls").stdout.strip(), "2|2")
+        self.assertEqual(psql(db, "-c", "SELECT string_agg(tableoid::regclass || ':' || id, ',' ORDER BY id)"
+                                        " FROM calls").stdout.strip(), "calls_2025_06:1,calls_2025_06:2")
+        self.assertEqual(psql(db, "-c", "SELECT string_agg(call_id || ':' || pbx_call_id, ',' ORDER BY call_id)"
+                                        " FROM call_keys").stdout.strip(), "1:old-1,2:old-2")
         self.assertEqual(psql(db, "-c", "SELECT count(*) FROM tasks WHERE kind = 'missed_call'").stdout.strip(), "1")
         self.assertEqual(psql(db, "-c", "SELECT proname FROM pg_proc WHERE proname LIKE 'ringlog_upsert_lead%'"
                                         " ORDER BY 1").stdout.split(), ["ringlog_upsert_lead", "ringlog_upsert_leads"])
@@ -96,6 +100,10 @@ class Migrations(unittest.TestCase):
                            " NULL, NULL, 'UTC', 60, 50, '[]', '{\"a\": 1, \"b\": 2}', now(), NULL);"
                            " SELECT did FROM calls WHERE pbx_call_id = 'old-1'")
         self.assertEqual(p.stdout.split(), ["updated", "035551234"], p.stderr)
+        p = psql(db, "-c", "SELECT call_id FROM ringlog_ingest_call(1, 'new-1', 'in', 'missed', NULL, NULL, NULL,"
+                           " NULL, NULL, NULL, NULL, NULL, '2025-06-17 09:00:00+00', NULL, NULL, 'UTC', 5, 0,"
+                           " '[]', '{}', now(), NULL)")
+        self.assertGreater(int(p.stdout.strip()), 2, p.stderr)  # ids continue after the old ones
         self.assertEqual(ringlog("migrate", "--status", database=db).stdout.strip(),
                          "schema is up to date (0 pending of %d)" % len(
                              glob.glob(os.path.join(ROOT, "sql", "[0-9]*.sql"))))

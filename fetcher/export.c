@@ -291,7 +291,9 @@ enum MHD_Result fetcher_handle_export(struct http_request *req, void *app)
 	x->start_ns = http_monotonic_ns();
 	x->bom_left = q.bom ? 3 : 0;
 	snprintf(x->request_id, sizeof(x->request_id), "%s", req->id);
-	x->db = db_take_from_thread(f->cfg->database_url, "ringlog-fetcherd");
+	x->db = *f->cfg->database_read_url
+		? db_take_from_thread_slot(DB_SLOT_READ, f->cfg->database_read_url, "ringlog-fetcherd read")
+		: db_take_from_thread(f->cfg->database_url, "ringlog-fetcherd");
 	if (start_copy(req, x, &q, &filename, &rc) < 0) {
 		db_return_to_thread(x->db);
 		atomic_fetch_sub(&f->exports, 1);

@@ -1,5 +1,6 @@
--- Makes the monthly partitions of calls (sql/009) from this month (UTC) to
--- P_AHEAD months ahead, when missing; returns the names made. Run by
+-- Makes the monthly partitions of calls (sql/009) from the month of P_FROM
+-- (default: this month, UTC) to P_AHEAD months ahead, when missing; returns
+-- the names made (an import of older calls asks for their months first). Run by
 -- `ringlog migrate` and daily by `ringlog maintain`, so a push never waits
 -- for one. A month whose calls already sit in calls_default (pushed before
 -- its partition existed) is left there, said with a notice: attaching it
@@ -10,16 +11,18 @@
 -- expire, see ringlog_drop_expired_months); pg_partman's retention is per
 -- table, it needs a superuser to install the extension and a scheduler of
 -- its own, and this is thirty lines.
-CREATE OR REPLACE FUNCTION ringlog_calls_partitions(p_ahead integer DEFAULT 3)
+CREATE OR REPLACE FUNCTION ringlog_calls_partitions(p_ahead integer DEFAULT 3,
+                                                    p_from timestamptz DEFAULT now())
 RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
-    m    timestamp := date_trunc('month', now() AT TIME ZONE 'UTC');
+    m    timestamp := date_trunc('month', least(p_from, now()) AT TIME ZONE 'UTC');
+    last timestamp := date_trunc('month', now() AT TIME ZONE 'UTC') + p_ahead * interval '1 month';
     name text;
     lo   timestamptz;
     hi   timestamptz;
 BEGIN
-    FOR i IN 0 .. p_ahead LOOP
+    WHILE m <= last LOOP
         name := 'calls_' || to_char(m, 'YYYY_MM');
         lo := m AT TIME ZONE 'UTC';
         hi := (m + interval '1 month') AT TIME ZONE 'UTC';

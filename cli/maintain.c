@@ -36,8 +36,14 @@ static const struct db_stmt expire_stmt = {
 	"SELECT removed, array_to_string(freed_blobs, ',') FROM ringlog_expire($1, $2, $3, $4, $5)", 5
 };
 
-/* Deletes the blobs in KEYS ("k1,k2,..."); returns how many. */
-static long remove_blobs(struct cli *cli, const char *keys, long *failed)
+/* A freed blob a push has used again since (inline audio is stored once
+ * per content) stays. */
+static const struct db_stmt blob_used_stmt = {
+	"maintain_blob_used", "SELECT 1 FROM recordings WHERE blob_key = $1 LIMIT 1", 1
+};
+
+/* Deletes the blobs in KEYS ("k1,k2,...") no row uses; returns how many. */
+static long remove_blobs(struct cli *cli, struct db *db, const char *keys, long *failed)
 {
 	struct blob_store *blobs;
 	char *copy, *save = NULL;
@@ -49,8 +55,14 @@ static long remove_blobs(struct cli *cli, const char *keys, long *failed)
 	}
 	copy = xstrdup(keys);
 	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		const char *params[1] = { k };
 		struct errbuf e;
+		PGresult *used = db_exec(db, &blob_used_stmt, params, &e);
+		bool keep = !used || PQntuples(used) > 0;
 
+		PQclear(used);
+		if (keep)
+			continue;
 		if (blob_remove(blobs, k, &e) < 0) {
 			fprintf(stderr, "ringlog: blob %s: %s\n", k, e.msg);
 			(*failed)++;
@@ -81,7 +93,7 @@ static int expire(struct cli *cli, struct db *db, const char *id, const char *ki
 		*rows += removed;
 		/* Autocommit: the rows are gone for good before their blobs go. */
 		if (!dry_run)
-			*blobs += remove_blobs(cli, PQgetvalue(res, 0, 1), failed);
+			*blobs += remove_blobs(cli, db, PQgetvalue(res, 0, 1), failed);
 		PQclear(res);
 	} while (!dry_run && removed == MAINTAIN_BATCH);
 	return 0;

@@ -55,7 +55,8 @@ ringlog-ingestd_SRC  := $(wildcard ingest/*.c)
 ringlog-fetcherd_SRC := $(wildcard fetcher/*.c)
 BINS      := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 DAEMONS   := $(filter-out ringlog,$(PROGRAMS))
-UNITS     := $(DAEMONS:%=$(BUILD)/systemd/%.service)
+UNITS     := $(DAEMONS:%=$(BUILD)/systemd/%.service) $(BUILD)/systemd/ringlog-maintain.service
+TIMERS    := $(BUILD)/systemd/ringlog-maintain.timer
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -188,20 +189,29 @@ bench: deps all
 $(BUILD)/systemd/%.service: systemd/%.service
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
+$(BUILD)/systemd/%.timer: systemd/%.timer
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
+$(BUILD)/systemd/ringlog-maintain.service: systemd/ringlog-maintain.service
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
 
 # Debian's places: the admin command in bin, the daemons in sbin, the schema
 # and the call-log page in share/ringlog, units, sysusers.d and tmpfiles.d under lib, the README
 # and the commented example config in share/doc/ringlog; the example also
 # becomes /etc/ringlog/ringlog.conf unless that exists (it is never replaced).
-install: all $(UNITS)
+install: all $(UNITS) $(TIMERS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SQLDIR) $(DESTDIR)$(DATADIR)/ui \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/ringlog
 	install -m 755 $(BUILD)/bin/ringlog $(DESTDIR)$(BINDIR)/
 	install -m 755 $(DAEMONS:%=$(BUILD)/bin/%) $(DESTDIR)$(SBINDIR)/
 	install -m 644 sql/*.sql $(DESTDIR)$(SQLDIR)/
+	install -d $(DESTDIR)$(SQLDIR)/functions
+	install -m 644 sql/functions/*.sql $(DESTDIR)$(SQLDIR)/functions/
 	install -m 644 ui/*.html ui/*.js ui/*.css $(DESTDIR)$(DATADIR)/ui/
 	install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 644 $(TIMERS) $(DESTDIR)$(UNITDIR)/
 	install -m 644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf
 	install -m 644 systemd/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
 	install -m 644 README.md $(wildcard docs/*.*) $(DESTDIR)$(DOCDIR)/
@@ -227,6 +237,7 @@ check-units: $(UNITS)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ringlog $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(DAEMONS:%=%.service))
+	rm -f $(DESTDIR)$(UNITDIR)/ringlog-maintain.service $(DESTDIR)$(UNITDIR)/ringlog-maintain.timer
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 

@@ -91,9 +91,13 @@ static int phone_or_fail(const struct lead_plan *p, const char *raw, char out[PH
 	return -1;
 }
 
+/* The lead rules' one home (sql/functions/ringlog_upsert_leads.sql): the
+ * number's lock, finding the lead by CRM id or number, the back-fill of its
+ * earlier calls. A flag not given is a key left out: the field stays. */
 static const char add_sql[] =
-	"INSERT INTO leads (phone, name, company, crm_id, crm_url, responsible, origin)"
-	" VALUES ($1, coalesce($2, ''), coalesce($3, ''), $4, $5, $6, 'crm') RETURNING id";
+	"SELECT u.lead_id, u.outcome, u.linked_calls FROM ringlog_upsert_leads(jsonb_build_array("
+	"jsonb_strip_nulls(jsonb_build_object('phone', $1::text, 'name', $2::text,"
+	" 'company', $3::text, 'crm_id', $4::text, 'crm_url', $5::text, 'responsible', $6::text)))) u";
 
 static int add(struct cli *cli, int argc, char **argv)
 {
@@ -131,7 +135,9 @@ static int add(struct cli *cli, int argc, char **argv)
 	res = cli_query(cli, add_sql, 6, v);
 	if (!res)
 		goto out;
-	printf("lead %s added: +%s\n", PQgetvalue(res, 0, 0), e164);
+	printf("lead %s %s: +%s; %s earlier calls linked\n", PQgetvalue(res, 0, 0),
+	       strcmp(PQgetvalue(res, 0, 1), "created") == 0 ? "added" : PQgetvalue(res, 0, 1), e164,
+	       PQgetvalue(res, 0, 2));
 	rc = 0;
 out:
 	PQclear(res);

@@ -312,7 +312,9 @@ enum MHD_Result fetcher_handle_export(struct http_request *req, void *app)
 	x->delimiter = q.params[6][0];
 	memcpy(x->region, q.region, sizeof(x->region));
 	snprintf(x->request_id, sizeof(x->request_id), "%s", req->id);
-	x->db = db_take_from_thread(f->cfg->database_url, "ringlog-fetcherd");
+	x->db = *f->cfg->database_read_url
+		? db_take_from_thread_slot(DB_SLOT_READ, f->cfg->database_read_url, "ringlog-fetcherd read")
+		: db_take_from_thread(f->cfg->database_url, "ringlog-fetcherd");
 	if (start_copy(req, x, &q, &filename, &rc) < 0) {
 		db_return_to_thread(x->db);
 		atomic_fetch_sub(&f->exports, 1);

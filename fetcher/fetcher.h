@@ -17,6 +17,7 @@
 
 struct fetcher_config {
 	char *database_url;
+	char *database_read_url; /* a streaming replica for reads; empty: the primary */
 	char *listen;
 	long long threads;
 	long long max_body;
@@ -74,6 +75,10 @@ enum MHD_Result fetcher_handle_recording(struct http_request *req, void *app);
 
 /* The calling worker thread's database connection. */
 struct db *fetcher_db(struct fetcher *f);
+/* Its connection for reads that may lag a little (call log, leads, tasks,
+ * export): to [fetcher] database_read_url, a streaming replica, when set;
+ * the primary otherwise. Every write goes through fetcher_db(). */
+struct db *fetcher_read_db(struct fetcher *f);
 
 /* Checks "Authorization: Bearer <token>": an API token (api_tokens) or a
  * UI session token. Returns true when the request may go on (req->user

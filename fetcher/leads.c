@@ -135,7 +135,7 @@ enum MHD_Result fetcher_handle_leads(struct http_request *req, void *app)
 		rc = fetcher_reply_bad(req, &b);
 		goto out;
 	}
-	db = fetcher_db(f);
+	db = fetcher_read_db(f);
 	res = db_exec_planned(db, &list_stmt, q.params, &e);
 	if (!res) {
 		rc = fetcher_reply_db_error(req, db, "leads", &e);
@@ -165,7 +165,7 @@ enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app)
 	if (!fetcher_path_id(req, &id))
 		return http_reply_error(req, 404, "not_found", "a lead id is a positive integer");
 	snprintf(idtext, sizeof(idtext), "%lld", id);
-	db = fetcher_db(f);
+	db = fetcher_read_db(f);
 	res = db_exec(db, &one_stmt, params, &e);
 	if (!res)
 		return fetcher_reply_db_error(req, db, "lead", &e);

@@ -209,6 +209,7 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 	ready = xcalloc(1, sizeof(*ready));
 	fill_params(ready, src, &c, p->received_us, &r->invalid_phones);
 	ready->params[PP_RAW] = raw;
+	ready->params[PP_TRANSPORT] = push_transport_keys(payload);
 out:
 	push_inline_release(&in);
 	cdr_release(&c);

@@ -33,7 +33,7 @@ class Outage(IngestCase):
         self.assertIn("ringlog_spool_pushes 3", metrics)
 
         pg_start()
-        wait_for(lambda: not spool_files(self.daemon), what="the spool to drain")
+        wait_for(lambda: not spool_files(self.daemon), timeout=90, what="the spool to drain")
         c = row("SELECT * FROM calls WHERE pbx_call_id = 'o-1'")
         # drained in arrival order: the second push is the current content
         self.assertEqual((c["billable_s"], c["revision"]), (20, 2))
@@ -67,7 +67,7 @@ class Outage(IngestCase):
         pg_start()
         time.sleep(0.5)
         load.stop()
-        wait_for(lambda: not spool_files(self.daemon), what="the spool to drain")
+        wait_for(lambda: not spool_files(self.daemon), timeout=90, what="the spool to drain")
         f = load.report("PostgreSQL restarted under load")
         self.assertGreater(f["acknowledged"], 20)
         self.assertEqual((f["refused"], f["unanswered"]), ({}, 0))

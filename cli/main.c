@@ -31,6 +31,7 @@ struct cli_config {
 	char *database_url;
 	char *blob_dir;
 	long long recording_max;
+	struct blob_config blobcfg;
 };
 
 static const struct conf_key keys[] = {
@@ -40,6 +41,7 @@ static const struct conf_key keys[] = {
 	  "/var/lib/ringlog/recordings", 0, 0, false, "blob store of recordings" },
 	{ "recordings", "max_size", CONF_BYTES, offsetof(struct cli_config, recording_max), "100M",
 	  1024, 1LL << 40, false, "largest recording stored" },
+	BLOB_CONF_KEYS(struct cli_config, blobcfg),
 };
 
 static const struct {
@@ -63,7 +65,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	struct cli_config cfg = { NULL, NULL, 0 };
+	struct cli_config cfg = { 0 };
 	const char *database = NULL, *config = NULL;
 	char *conf_argv[] = { argv[0], NULL, NULL, NULL };
 	struct conf_cli ccli;
@@ -99,6 +101,7 @@ int main(int argc, char **argv)
 	}
 	cli.database_url = database ? database : cfg.database_url;
 	cli.blob_dir = cfg.blob_dir;
+	cli.blobcfg = &cfg.blobcfg;
 	cli.recording_max = cfg.recording_max;
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(argv[i], commands[k].name) == 0) {

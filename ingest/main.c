@@ -136,7 +136,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
-	in.push.blobs = blob_store_open(cfg.blob_dir, &e);
+	if (audio_store_format_parse(cfg.blobcfg.store_format, &in.push.store_format) < 0) {
+		log_msg(LOG_ERR, "cannot start: recordings.store_format must be original, mp3 or opus");
+		goto out;
+	}
+	in.push.blobs = blob_store_open_config(cfg.blob_dir, &cfg.blobcfg, &e);
 	in.push.recording_max = (uint64_t)cfg.recording_max;
 	if (!in.push.blobs) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);

@@ -424,8 +424,17 @@ static void *s3_open_unused(const char *location, struct errbuf *e)
 static int staging_fd(const char *dir, struct errbuf *e)
 {
 	struct buf path = BUF_INIT;
+	const char *slash = strrchr(dir, '/');
 	int fd;
 
+	/* blob_dir, then its tmp/ (made on first use, as the file store's) */
+	buf_add(&path, dir, slash && slash > dir ? (size_t)(slash - dir) : strlen(dir));
+	if (mkdir(path.data, 0750) < 0 && errno != EEXIST) {
+		fd = err_set(e, "cannot create %s: %s", path.data, strerror(errno));
+		buf_release(&path);
+		return fd;
+	}
+	buf_reset(&path);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return err_set(e, "cannot create %s: %s", dir, strerror(errno));
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

@@ -157,6 +157,20 @@ static int raw_hint(const char *hint)
 	return f;
 }
 
+static const char *raw_mime(int raw)
+{
+	return raw == SF_FORMAT_ULAW ? "audio/pcmu" : raw == SF_FORMAT_ALAW ? "audio/pcma" : "audio/gsm";
+}
+
+const char *audio_raw_mime(const char *type, const char *url)
+{
+	int raw = type ? raw_hint_line(type, strlen(type)) : 0;
+
+	if (!raw && url)
+		raw = raw_hint_line(url, strlen(url));
+	return raw ? raw_mime(raw) : NULL;
+}
+
 /* Raw GSM 06.10 without a hint: whole 33-byte frames, each opening with the
  * signature nibble 0xD (checked on the first 64 frames). */
 static bool looks_like_raw_gsm(struct vsrc *v)
@@ -183,10 +197,7 @@ static enum kind classify(struct vsrc *v, const char *hint, const char **mime, i
 		*raw = raw_hint(hint);
 		if (!*raw && looks_like_raw_gsm(v))
 			*raw = SF_FORMAT_GSM610;
-		*mime = *raw == SF_FORMAT_ULAW	 ? "audio/pcmu"
-			: *raw == SF_FORMAT_ALAW ? "audio/pcma"
-			: *raw			 ? "audio/gsm"
-						 : MIME_UNKNOWN;
+		*mime = *raw ? raw_mime(*raw) : MIME_UNKNOWN;
 		return *raw ? K_RAW : K_KEEP;
 	}
 	/* Ogg (Opus) plays in Chromium, Firefox and Safari 17+: kept as it came

@@ -43,6 +43,11 @@ int audio_commit(struct blob_store *s, struct blob_writer *w, const char *hint,
 		 enum audio_store_format format, uint64_t max_size, struct audio_stored *out,
 		 struct errbuf *e) RL_MUST_CHECK;
 
+/* The type of raw µ-law, A-law or GSM audio that content type TYPE or the
+ * name at the end of URL (either may be NULL) announces ("audio/pcmu",
+ * "audio/pcma", "audio/gsm"), or NULL. A static string. */
+const char *audio_raw_mime(const char *type, const char *url);
+
 /* Transcodes the audio in the file IN_FD (seekable) into OUT_FD as FORMAT
  * (MP3 or Opus), HINT as above. Returns 0, or -1 with E filled (*CORRUPT
  * set when the input is the problem). For the bench and tests. */

@@ -257,6 +257,15 @@ static int http_error(const struct s3_req *r, const char *what, struct errbuf *e
 
 /* ---- the store --------------------------------------------------------------- */
 
+/* Printable, no blank, no ':' (libcurl takes "ID:SECRET"). */
+static bool is_token(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] <= ' ' || v[i] > '~' || v[i] == ':')
+			return false;
+	return true;
+}
+
 int blob_s3_parse_credentials(const char *text, size_t len, char **id, char **secret,
 			      struct errbuf *e)
 {
@@ -270,7 +279,9 @@ int blob_s3_parse_credentials(const char *text, size_t len, char **id, char **se
 		if (!eol)
 			eol = end;
 		eq = memchr(p, '=', (size_t)(eol - p));
-		k = p + strspn(p, " \t");
+		k = p;
+		while (k < eol && (*k == ' ' || *k == '\t'))
+			k++;
 		if (eq && k < eq) {
 			size_t kn = (size_t)(eq - k);
 
@@ -286,7 +297,7 @@ int blob_s3_parse_credentials(const char *text, size_t len, char **id, char **se
 			ve = eol;
 			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
 				ve--;
-			if (slot && !*slot && ve > v && ve - v < 256 && !memchr(v, ':', (size_t)(ve - v)))
+			if (slot && !*slot && ve > v && ve - v < 256 && is_token(v, (size_t)(ve - v)))
 				*slot = xstrndup(v, (size_t)(ve - v));
 		}
 		p = eol + 1;

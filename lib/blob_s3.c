@@ -28,7 +28,7 @@
 #include "ringlog/xalloc.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define FIRST_WINDOW (256 * 1024)
+#define FIRST_WINDOW (64 * 1024) /* small: it is what a cold play waits for */
 #define WINDOW (1024 * 1024)
 #define MAX_XML (4 * 1024 * 1024) /* one listing page or error */
 #define MAX_PARTS 10000

@@ -262,6 +262,8 @@ struct download {
 	struct worker *wk;
 	struct flight *fl;
 	char mime[64];
+	int64_t length;
+	bool started, streaming; /* players get the bytes as they come (audio.h) */
 	bool store_failed;
 	struct errbuf store_error;
 };
@@ -271,9 +273,7 @@ static int on_start(void *ctx, const char *mime, int64_t length)
 	struct download *d = ctx;
 	struct fetcher *f = d->wk->g->f;
 
-	/* Players may start their answer now: they read nothing before the
-	 * first bytes are published, and the writer exists by then. */
-	flight_publish_streaming(d->fl, mime, length);
+	d->length = length;
 	d->fl->w = blob_put_begin(f->blobs, (uint64_t)f->cfg->recording_max, &d->store_error);
 	if (!d->fl->w) {
 		d->store_failed = true;
@@ -287,11 +287,21 @@ static int on_data(void *ctx, const void *data, size_t len)
 {
 	struct download *d = ctx;
 
+	if (!d->started) {
+		/* Players may start their answer now, unless what comes is stored
+		 * transcoded: then they wait for the stored form. They read
+		 * nothing before the first bytes are published. */
+		d->started = true;
+		d->streaming = audio_plays_as_is(data, len, d->mime, d->wk->g->f->store_format);
+		if (d->streaming)
+			flight_publish_streaming(d->fl, d->mime, d->length);
+	}
 	if (blob_write(d->fl->w, data, len, &d->store_error) < 0) {
 		d->store_failed = !blob_writer_too_large(d->fl->w);
 		return -1;
 	}
-	flight_publish_data(d->fl, len);
+	if (d->streaming)
+		flight_publish_data(d->fl, len);
 	return 0;
 }
 

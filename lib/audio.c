@@ -185,6 +185,20 @@ static bool looks_like_raw_gsm(struct vsrc *v)
 	return true;
 }
 
+/* The kind of audio of sniffed type MIME. */
+static enum kind classify_mime(const char *mime)
+{
+	/* Ogg (Opus) plays in Chromium, Firefox and Safari 17+: kept as it came
+	 * unless the operator asks for one format. */
+	if (strcmp(mime, "audio/mpeg") == 0 || strcmp(mime, "audio/flac") == 0 ||
+	    strcmp(mime, "audio/ogg") == 0)
+		return K_SAFE;
+	if (strcmp(mime, "audio/wav") == 0 || strcmp(mime, "audio/aiff") == 0 ||
+	    strcmp(mime, "audio/basic") == 0)
+		return K_DECODE; /* WAV of PCM is found safe once opened */
+	return K_KEEP;	 /* MP4/AAC play everywhere; WebM, AMR: libsndfile cannot read them */
+}
+
 /* What the bytes in V are: the kind, the type (static), the raw format. */
 static enum kind classify(struct vsrc *v, const char *hint, const char **mime, int *raw)
 {
@@ -200,15 +214,33 @@ static enum kind classify(struct vsrc *v, const char *hint, const char **mime, i
 		*mime = *raw ? raw_mime(*raw) : MIME_UNKNOWN;
 		return *raw ? K_RAW : K_KEEP;
 	}
-	/* Ogg (Opus) plays in Chromium, Firefox and Safari 17+: kept as it came
-	 * unless the operator asks for one format. */
-	if (strcmp(*mime, "audio/mpeg") == 0 || strcmp(*mime, "audio/flac") == 0 ||
-	    strcmp(*mime, "audio/ogg") == 0)
-		return K_SAFE;
-	if (strcmp(*mime, "audio/wav") == 0 || strcmp(*mime, "audio/aiff") == 0 ||
-	    strcmp(*mime, "audio/basic") == 0)
-		return K_DECODE; /* WAV of PCM is found safe once opened */
-	return K_KEEP;	 /* MP4/AAC play everywhere; WebM, AMR: libsndfile cannot read them */
+	return classify_mime(*mime);
+}
+
+static bool wants_transcode(enum kind kind, const char *mime, enum audio_store_format format,
+			    enum audio_store_format *into);
+
+bool audio_plays_as_is(const void *head, size_t len, const char *hint,
+		       enum audio_store_format format)
+{
+	const unsigned char *h = head;
+	const char *mime = mime_sniff(head, len);
+	enum audio_store_format into;
+	enum kind kind;
+
+	if (!mime)
+		return !raw_hint(hint);
+	kind = classify_mime(mime);
+	/* a WAV's format tag (after "RIFF" size "WAVE" "fmt " size): PCM,
+	 * float, or extensible (PCM as far as players go) */
+	if (kind == K_DECODE && strcmp(mime, "audio/wav") == 0 && len >= 22 &&
+	    memcmp(h + 12, "fmt ", 4) == 0) {
+		unsigned tag = (unsigned)h[20] | (unsigned)h[21] << 8;
+
+		if (tag == 1 || tag == 3 || tag == 0xfffe)
+			kind = K_SAFE;
+	}
+	return !wants_transcode(kind, mime, format, &into);
 }
 
 static bool is_plain_pcm(const SF_INFO *in)

@@ -43,6 +43,12 @@ int audio_commit(struct blob_store *s, struct blob_writer *w, const char *hint,
 		 enum audio_store_format format, uint64_t max_size, struct audio_stored *out,
 		 struct errbuf *e) RL_MUST_CHECK;
 
+/* True when audio starting with HEAD (LEN bytes, the first MIME_SNIFF_LEN
+ * or more) of type HINT will be stored as it comes under FORMAT, so its
+ * bytes may be streamed to a player before it is stored. */
+bool audio_plays_as_is(const void *head, size_t len, const char *hint,
+		       enum audio_store_format format);
+
 /* The type of raw µ-law, A-law or GSM audio that content type TYPE or the
  * name at the end of URL (either may be NULL) announces ("audio/pcmu",
  * "audio/pcma", "audio/gsm"), or NULL. A static string. */

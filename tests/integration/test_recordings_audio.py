@@ -46,7 +46,7 @@ class Audio(unittest.TestCase):
         cls.fetch = fetcherd("audio-fetch", "--fetch-retry-base", "0")
         cls.auth = {"Authorization": "Bearer " + new_token("audio")}
         cls.samples = ac.tone(SECONDS, 8000, HZ)
-        cls.inputs, cls.rids = {}, {}
+        cls.inputs, cls.rids, cls.first_plays = {}, {}, {}
         for name, fmt in INLINE.items():
             cls.inputs[name] = ac.encode(cls.samples, fmt)
             cls.rids[name] = cls.push(cls.ingest.port, "in-" + name, cls.inputs[name])
@@ -54,8 +54,8 @@ class Audio(unittest.TestCase):
             cls.inputs[name] = make(cls.samples)
             cls.pbx.add(name, cls.inputs[name])
             cls.rids[name] = call_with_recording(ref=name)
-            first = cls.play(cls.rids[name])  # fetched on the first play, stored as MP3
-            assert first.status == 200, first
+            # fetched on the first play, which waits for the stored MP3
+            cls.first_plays[name] = cls.play(cls.rids[name])
             wait_for(lambda: scalar("SELECT state FROM recordings WHERE id = %s", cls.rids[name]) == "stored")
 
     @classmethod
@@ -105,6 +105,12 @@ class Audio(unittest.TestCase):
             self.assertEqual(sha256(p.body), r["blob_key"], name)
             self.assertLess(len(p.body), 24000 / 8 * SECONDS * 1.3, name)  # 24 kbit/s
             self.assert_tone(p.body, name)
+
+    def test_the_first_play_of_a_fetched_recording_is_the_stored_mp3(self):
+        for name, first in self.first_plays.items():
+            self.assertEqual((first.status, first.header("Content-Type")), (200, "audio/mpeg"), name)
+            key = row("SELECT blob_key FROM recordings WHERE id = %s", self.rids[name])["blob_key"]
+            self.assertEqual(sha256(first.body), key, name)
 
     def test_the_stored_form_has_etag_range_and_head(self):
         rid = self.rids["gsm610.wav"]

@@ -137,6 +137,25 @@ static void test_raw_audio_is_told_by_type_or_name(void **state)
 	assert_null(audio_raw_mime(NULL, "http://pbx/ulaw/1234.wav"));
 }
 
+static void test_what_streams_as_it_comes(void **state)
+{
+	/* "RIFF" size "WAVE" "fmt " 16, then the format tag */
+	unsigned char wav[44] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0";
+	static const unsigned char mp3[] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 0, 0 };
+
+	(void)state;
+	assert_true(audio_plays_as_is(wav, sizeof(wav), "audio/wav", AUDIO_STORE_ORIGINAL));
+	assert_false(audio_plays_as_is(wav, sizeof(wav), "audio/wav", AUDIO_STORE_MP3));
+	wav[20] = 0x31; /* GSM 6.10 */
+	assert_false(audio_plays_as_is(wav, sizeof(wav), "audio/wav", AUDIO_STORE_ORIGINAL));
+	wav[20] = 0x07; /* µ-law */
+	assert_false(audio_plays_as_is(wav, sizeof(wav), "audio/wav", AUDIO_STORE_ORIGINAL));
+	assert_true(audio_plays_as_is(mp3, sizeof(mp3), "audio/mpeg", AUDIO_STORE_MP3));
+	assert_false(audio_plays_as_is(mp3, sizeof(mp3), "audio/mpeg", AUDIO_STORE_OPUS));
+	assert_false(audio_plays_as_is("\xff\x7f\xfe", 3, "audio/pcmu", AUDIO_STORE_ORIGINAL));
+	assert_true(audio_plays_as_is("<html>", 6, "text/html", AUDIO_STORE_ORIGINAL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_xml_find),
 		cmocka_unit_test(test_s3_configuration_is_checked_at_open),
 		cmocka_unit_test(test_raw_audio_is_told_by_type_or_name),
+		cmocka_unit_test(test_what_streams_as_it_comes),
 	};
 
 	return cmocka_run_group_tests_name("blob_s3", tests, NULL, NULL);

@@ -60,9 +60,9 @@ class Audio(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.ingest.stop()
-        cls.fetch.stop()
+        codes = (cls.ingest.stop(), cls.fetch.stop())
         cls.pbx.stop()
+        assert codes == (0, 0), (codes, cls.ingest.output()[-3000:], cls.fetch.output()[-3000:])
 
     @classmethod
     def push(cls, port, call_id, audio):
@@ -188,7 +188,7 @@ class StoreFormat(unittest.TestCase):
             try:
                 rid = Audio.push(d.port, "fmt-" + fmt, audio)
             finally:
-                d.stop()
+                self.assertEqual(d.stop(), 0, d.output()[-3000:])
             r = row("SELECT * FROM recordings WHERE id = %s", rid)
             self.assertEqual(r["mime_type"], mime)
             self.assertEqual(bytes(r["original_sha256"]).hex(), sha256(audio))

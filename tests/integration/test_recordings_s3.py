@@ -69,9 +69,10 @@ class TwoNodes(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for d in cls.daemons:
-            d.stop()
+        codes = {d.program + " " + d.dir: d.stop() for d in cls.daemons}
         cls.pbx.stop()
+        bad = {k: v for k, v in codes.items() if v != 0}
+        assert not bad, bad  # a sanitizer's report is an exit status too
 
     def play(self, daemon, rid, method="GET", **headers):
         return request(daemon.port, method, f"/v1/recordings/{rid}", headers={**self.auth, **headers})
@@ -157,11 +158,11 @@ class Move(unittest.TestCase):
         ingest = ingestd("move-ingest", "--recordings-blob-dir", local)
         audios = [wav(1.0, seed=50 + i) for i in range(4)]
         rids = [push(ingest.port, f"mv-{i}", a) for i, a in enumerate(audios)]
-        ingest.stop()
+        self.assertEqual(ingest.stop(), 0, ingest.output()[-3000:])
         self.assertEqual(len(local_blobs(local)), 4)
         # the daemons switched first: the bucket, falling back to the directory
         fetch = fetcherd("move-fetch", *_server.flags("moved", local))
-        self.addCleanup(fetch.stop)
+        self.addCleanup(lambda: self.assertEqual(fetch.stop(), 0, fetch.output()[-3000:]))
         auth = {"Authorization": "Bearer " + new_token("mv")}
         failures, plays, done = [], [0], threading.Event()
 

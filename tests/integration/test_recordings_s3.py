@@ -141,6 +141,34 @@ class TwoNodes(unittest.TestCase):
         self.assertFalse(os.path.exists(self.s3.object_path(sha256(audio))))
         self.assertTrue(any(r["method"] == "DELETE" for r in self.s3.requests()))
 
+    def test_virtual_hosted_addressing_with_a_key_prefix(self):
+        # BUCKET.s3.localhost: libcurl resolves *.localhost to loopback, and
+        # s3rver (serviceEndpoint "localhost") takes the bucket from the host
+        flags = ["--recordings-store", "s3", "--recordings-s3-endpoint", f"http://s3.localhost:{self.s3.port}",
+                 "--recordings-s3-addressing", "virtual", "--recordings-s3-prefix", "calls/2026",
+                 "--recordings-s3-bucket", "recordings",
+                 "--recordings-s3-credentials-file", self.s3.credentials,
+                 "--recordings-blob-dir", os.path.join(WORK, "s3-virtual")]
+        ingest = ingestd("s3-virtual-ingest", *flags)
+        fetch = fetcherd("s3-virtual-fetch", *flags)
+        try:
+            before = len(self.s3.requests())
+            audio = wav(1.0, seed=60)
+            rid = push(ingest.port, "s3-virtual", audio)
+            sent = self.s3.requests()[before:]
+            self.assertTrue(sent)
+            for r in sent:
+                self.assertEqual(r["headers"]["host"], f"recordings.s3.localhost:{self.s3.port}")
+                self.assertTrue(r["path"].startswith("/calls/2026/"), r["path"])
+            found = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(self.s3.data, "recordings"))
+                     for f in fs if f == sha256(audio) + "._S3rver_object"]
+            self.assertEqual(len(found), 1)
+            self.assertIn(os.path.join("calls", "2026"), found[0])
+            self.assert_served(fetch, rid, audio)
+        finally:
+            self.assertEqual(ingest.stop(), 0)
+            self.assertEqual(fetch.stop(), 0)
+
     def test_z_every_signature_is_what_aws4_computes(self):
         got = self.s3.verify_signatures()
         self.assertEqual(got["mismatches"], [])

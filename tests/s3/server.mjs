@@ -9,7 +9,7 @@ import S3rver from 's3rver';
 
 const [dir, log, ...buckets] = process.argv.slice(2);
 const s3 = new S3rver({
-  address: '127.0.0.1', port: 0, silent: true, directory: dir,
+  address: '127.0.0.1', port: 0, silent: true, directory: dir, serviceEndpoint: 'localhost',
   configureBuckets: buckets.map((name) => ({ name })),
 });
 const direct = await s3.run();

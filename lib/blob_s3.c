@@ -23,27 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blob_internal.h"
-#include "ringlog/buf.h"
+#include "blob_s3.h"
 #include "ringlog/xalloc.h"
 
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define FIRST_WINDOW (64 * 1024) /* small: it is what a cold play waits for */
 #define WINDOW (1024 * 1024)
-#define MAX_XML (4 * 1024 * 1024) /* one listing page or error */
 #define MAX_PARTS 10000
-#define CONNECT_TIMEOUT_S 10L
-#define TIMEOUT_S 600L
-
-struct s3_store {
-	char *scheme_host; /* "http://127.0.0.1:9000" (path style) or with the bucket in front */
-	char *bucket_path; /* "/bucket" (path style) or "" (virtual-hosted) */
-	char *prefix;      /* what keys are named under: "" or "some/prefix/" */
-	char *sigv4;       /* "aws:amz:REGION:s3" */
-	char *userpwd;     /* "ID:SECRET", never shown */
-	char *staging;     /* directory of staged puts */
-	uint64_t part_size;
-};
 
 struct s3_writer {
 	struct s3_store *s;
@@ -61,254 +46,7 @@ struct s3_reader {
 	size_t win_len, win_cap;
 };
 
-/* ---- one request ------------------------------------------------------------ */
-
-struct s3_req {
-	const char *method;
-	struct buf url;
-	const char *payload_sha; /* hex; NULL: the empty body's */
-	const char *range;       /* "a-b" or NULL */
-	/* the body: memory, or a region of a file */
-	const char *body;
-	size_t body_len;
-	int body_fd;
-	uint64_t fd_off, fd_len, sent;
-	/* the answer */
-	long status;
-	struct buf resp;         /* the body, up to RESP_MAX (when RESP_TO is NULL) */
-	size_t resp_max;
-	char *resp_to;           /* or straight into this buffer ... */
-	size_t resp_cap, resp_len; /* ... of this size */
-	char etag[128];
-	uint64_t total;          /* from Content-Range, else Content-Length */
-	bool have_total;
-	time_t last_modified;
-};
-
-static size_t on_header(char *line, size_t size, size_t n, void *ctx)
-{
-	struct s3_req *r = ctx;
-	size_t len = size * n;
-	char tmp[256];
-	const char *v;
-
-	if (len >= sizeof(tmp))
-		return len;
-	memcpy(tmp, line, len);
-	tmp[len] = '\0';
-	tmp[strcspn(tmp, "\r\n")] = '\0';
-	if (strncasecmp(tmp, "etag:", 5) == 0) {
-		v = tmp + 5 + strspn(tmp + 5, " ");
-		snprintf(r->etag, sizeof(r->etag), "%s", v);
-	} else if (strncasecmp(tmp, "content-range:", 14) == 0 && (v = strchr(tmp, '/')) &&
-		   v[1] != '*') {
-		r->total = strtoull(v + 1, NULL, 10);
-		r->have_total = true;
-	} else if (strncasecmp(tmp, "content-length:", 15) == 0 && !r->have_total) {
-		r->total = strtoull(tmp + 15, NULL, 10);
-	} else if (strncasecmp(tmp, "last-modified:", 14) == 0) {
-		r->last_modified = curl_getdate(tmp + 14, NULL);
-	}
-	return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-	struct s3_req *r = ctx;
-	size_t len = size * n;
-
-	if (r->resp_to) {
-		if (len > r->resp_cap - r->resp_len)
-			len = r->resp_cap - r->resp_len; /* a server that ignored Range: enough */
-		memcpy(r->resp_to + r->resp_len, data, len);
-		r->resp_len += len;
-		return r->resp_len == r->resp_cap && len < size * n ? 0 : size * n;
-	}
-	if (r->resp.len + len > r->resp_max)
-		return 0;
-	buf_add(&r->resp, data, len);
-	return len;
-}
-
-static size_t on_send(char *out, size_t size, size_t n, void *ctx)
-{
-	struct s3_req *r = ctx;
-	size_t want = size * n;
-	ssize_t got;
-
-	if (r->body) {
-		if (want > r->body_len - r->sent)
-			want = r->body_len - r->sent;
-		memcpy(out, r->body + r->sent, want);
-		r->sent += want;
-		return want;
-	}
-	if (want > r->fd_len - r->sent)
-		want = (size_t)(r->fd_len - r->sent);
-	if (!want)
-		return 0;
-	do
-		got = pread(r->body_fd, out, want, (off_t)(r->fd_off + r->sent));
-	while (got < 0 && errno == EINTR);
-	if (got <= 0)
-		return CURL_READFUNC_ABORT;
-	r->sent += (uint64_t)got;
-	return (size_t)got;
-}
-
-static void req_init(struct s3_req *r, const char *method)
-{
-	memset(r, 0, sizeof(*r));
-	r->method = method;
-	buf_init(&r->url);
-	buf_init(&r->resp);
-	r->resp_max = MAX_XML;
-	r->body_fd = -1;
-}
-
-static void req_release(struct s3_req *r)
-{
-	buf_release(&r->url);
-	buf_release(&r->resp);
-}
-
-/* The URL of object KEY (or of the bucket when KEY is NULL) into R's url. */
-static void object_url(const struct s3_store *s, const char *key, struct s3_req *r)
-{
-	buf_addf(&r->url, "%s%s/%s%s", s->scheme_host, s->bucket_path, s->prefix, key ? key : "");
-}
-
-/* S3's <Code> of an error body, for messages (nothing secret is in it). */
-static void error_code(const struct buf *resp, char *out, size_t cap)
-{
-	const char *v;
-	size_t n;
-
-	out[0] = '\0';
-	if (resp->len && blob_s3_xml_find(resp->data, resp->len, "Code", 0, &v, &n) >= 0)
-		snprintf(out, cap, " (%.*s)", (int)(n < 80 ? n : 80), v);
-}
-
-/* Sends R with handle H (a new one when NULL). Returns 0 with R->status
- * set, or -1 with E filled when there was no HTTP answer. */
-static int perform(struct s3_store *s, CURL *h, struct s3_req *r, struct errbuf *e)
-{
-	struct curl_slist *hdrs = NULL;
-	char line[160];
-	CURL *own = NULL;
-	CURLcode rc;
-	int ret = -1;
-
-	if (!h && !(h = own = curl_easy_init()))
-		return err_set(e, "cannot start a request to the object store");
-	curl_easy_reset(h);
-	snprintf(line, sizeof(line), "x-amz-content-sha256: %s", r->payload_sha ? r->payload_sha : EMPTY_SHA256);
-	hdrs = curl_slist_append(hdrs, line);
-	/* Range through libcurl's own option: a header that is not signed,
-	 * as S3 requires of it only that it be sent. */
-	if (r->range)
-		curl_easy_setopt(h, CURLOPT_RANGE, r->range);
-	curl_easy_setopt(h, CURLOPT_URL, r->url.data);
-	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
-	curl_easy_setopt(h, CURLOPT_USERPWD, s->userpwd);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, TIMEOUT_S);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	if (strcmp(r->method, "HEAD") == 0) {
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "POST") == 0) {
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_send);
-		curl_easy_setopt(h, CURLOPT_READDATA, r);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)(r->body ? r->body_len : r->fd_len));
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
-	} else if (strcmp(r->method, "GET") != 0) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
-	}
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->resp_to && r->resp_len == r->resp_cap)) {
-		err_set(e, "object store %s: %s", r->method, curl_easy_strerror(rc));
-		goto out;
-	}
-	ret = 0;
-out:
-	curl_slist_free_all(hdrs);
-	if (own)
-		curl_easy_cleanup(own);
-	return ret;
-}
-
-/* Fails with the status and S3's error code. */
-static int http_error(const struct s3_req *r, const char *what, struct errbuf *e)
-{
-	char code[100];
-
-	error_code(&r->resp, code, sizeof(code));
-	return err_set(e, "object store: %s answered %ld%s", what, r->status, code);
-}
-
 /* ---- the store --------------------------------------------------------------- */
-
-/* Printable, no blank, no ':' (libcurl takes "ID:SECRET"). */
-static bool is_token(const char *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] <= ' ' || v[i] > '~' || v[i] == ':')
-			return false;
-	return true;
-}
-
-int blob_s3_parse_credentials(const char *text, size_t len, char **id, char **secret,
-			      struct errbuf *e)
-{
-	const char *p = text, *end = text + len;
-
-	*id = *secret = NULL;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p)), *eq, *k, *v, *ve;
-		char **slot = NULL;
-
-		if (!eol)
-			eol = end;
-		eq = memchr(p, '=', (size_t)(eol - p));
-		k = p;
-		while (k < eol && (*k == ' ' || *k == '\t'))
-			k++;
-		if (eq && k < eq) {
-			size_t kn = (size_t)(eq - k);
-
-			while (kn && (k[kn - 1] == ' ' || k[kn - 1] == '\t'))
-				kn--;
-			if (kn == 17 && strncasecmp(k, "aws_access_key_id", kn) == 0)
-				slot = id;
-			else if (kn == 21 && strncasecmp(k, "aws_secret_access_key", kn) == 0)
-				slot = secret;
-			v = eq + 1;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			ve = eol;
-			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
-				ve--;
-			if (slot && !*slot && ve > v && ve - v < 256 && is_token(v, (size_t)(ve - v)))
-				*slot = xstrndup(v, (size_t)(ve - v));
-		}
-		p = eol + 1;
-	}
-	if (*id && *secret)
-		return 0;
-	free(*id);
-	free(*secret);
-	*id = *secret = NULL;
-	return err_set(e, "the credentials file needs aws_access_key_id and aws_secret_access_key");
-}
 
 static int read_credentials(const char *path, char **userpwd, struct errbuf *e)
 {
@@ -512,9 +250,9 @@ static int head(struct s3_store *s, const char *key, uint64_t *size, time_t *mti
 	struct s3_req r;
 	int rc = -1;
 
-	req_init(&r, "HEAD");
-	object_url(s, key, &r);
-	if (perform(s, NULL, &r, e) < 0)
+	blob_s3_req_init(&r, "HEAD");
+	blob_s3_url(s, key, &r);
+	if (blob_s3_perform(s, NULL, &r, e) < 0)
 		goto out;
 	if (r.status == 404) {
 		rc = 1;
@@ -524,10 +262,10 @@ static int head(struct s3_store *s, const char *key, uint64_t *size, time_t *mti
 			*mtime = r.last_modified;
 		rc = 0;
 	} else {
-		http_error(&r, "HEAD", e);
+		blob_s3_fail(&r, "HEAD", e);
 	}
 out:
-	req_release(&r);
+	blob_s3_req_release(&r);
 	return rc;
 }
 
@@ -578,14 +316,14 @@ static int put_single(struct s3_writer *w, const char *key, struct errbuf *e)
 	struct s3_req r;
 	int rc = -1;
 
-	req_init(&r, "PUT");
-	object_url(w->s, key, &r);
+	blob_s3_req_init(&r, "PUT");
+	blob_s3_url(w->s, key, &r);
 	r.payload_sha = key; /* the content's SHA-256 is its key */
 	r.body_fd = w->fd;
 	r.fd_len = w->size;
-	if (perform(w->s, NULL, &r, e) == 0)
-		rc = r.status == 200 ? 0 : http_error(&r, "PUT", e);
-	req_release(&r);
+	if (blob_s3_perform(w->s, NULL, &r, e) == 0)
+		rc = r.status == 200 ? 0 : blob_s3_fail(&r, "PUT", e);
+	blob_s3_req_release(&r);
 	return rc;
 }
 
@@ -594,11 +332,11 @@ static void abort_upload(struct s3_store *s, const char *key, const char *upload
 	struct errbuf ignored;
 	struct s3_req r;
 
-	req_init(&r, "DELETE");
-	object_url(s, key, &r);
+	blob_s3_req_init(&r, "DELETE");
+	blob_s3_url(s, key, &r);
 	buf_addf(&r.url, "?uploadId=%s", upload);
-	(void)perform(s, NULL, &r, &ignored);
-	req_release(&r);
+	(void)blob_s3_perform(s, NULL, &r, &ignored);
+	blob_s3_req_release(&r);
 }
 
 /* Starts a multipart upload of KEY; returns the upload id (escaped for a
@@ -610,14 +348,14 @@ static char *start_upload(struct s3_store *s, const char *key, struct errbuf *e)
 	size_t n;
 	char *id = NULL, *raw;
 
-	req_init(&r, "POST");
-	object_url(s, key, &r);
+	blob_s3_req_init(&r, "POST");
+	blob_s3_url(s, key, &r);
 	buf_adds(&r.url, "?uploads=");
 	r.body = "";
-	if (perform(s, NULL, &r, e) < 0)
+	if (blob_s3_perform(s, NULL, &r, e) < 0)
 		goto out;
 	if (r.status != 200) {
-		http_error(&r, "starting a multipart upload", e);
+		blob_s3_fail(&r, "starting a multipart upload", e);
 		goto out;
 	}
 	if (blob_s3_xml_find(r.resp.data, r.resp.len, "UploadId", 0, &v, &n) < 0 || !n || n > 1024) {
@@ -628,7 +366,7 @@ static char *start_upload(struct s3_store *s, const char *key, struct errbuf *e)
 	id = raw ? xstrdup(raw) : NULL;
 	curl_free(raw);
 out:
-	req_release(&r);
+	blob_s3_req_release(&r);
 	return id;
 }
 
@@ -641,23 +379,23 @@ static int put_part(struct s3_writer *w, const char *key, const char *upload, un
 
 	if (hash_region(w->fd, off, len, sha, e) < 0)
 		return -1;
-	req_init(&r, "PUT");
-	object_url(w->s, key, &r);
+	blob_s3_req_init(&r, "PUT");
+	blob_s3_url(w->s, key, &r);
 	buf_addf(&r.url, "?partNumber=%u&uploadId=%s", part, upload);
 	r.payload_sha = sha;
 	r.body_fd = w->fd;
 	r.fd_off = off;
 	r.fd_len = len;
-	if (perform(w->s, NULL, &r, e) < 0)
+	if (blob_s3_perform(w->s, NULL, &r, e) < 0)
 		goto out;
 	if (r.status != 200 || !r.etag[0] || strchr(r.etag, '<')) {
-		http_error(&r, "PUT of a part", e);
+		blob_s3_fail(&r, "PUT of a part", e);
 		goto out;
 	}
 	buf_addf(done, "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>", part, r.etag);
 	rc = 0;
 out:
-	req_release(&r);
+	blob_s3_req_release(&r);
 	return rc;
 }
 
@@ -674,31 +412,31 @@ static int put_multipart(struct s3_writer *w, const char *key, struct errbuf *e)
 		part_size *= 2;
 	if (!(upload = start_upload(w->s, key, e)))
 		return -1;
-	req_init(&r, "POST");
+	blob_s3_req_init(&r, "POST");
 	buf_adds(&done, "<CompleteMultipartUpload>");
 	for (uint64_t off = 0; off < w->size; off += part_size, part++)
 		if (put_part(w, key, upload, part, off,
 			     w->size - off < part_size ? w->size - off : part_size, &done, e) < 0)
 			goto out;
 	buf_adds(&done, "</CompleteMultipartUpload>");
-	object_url(w->s, key, &r);
+	blob_s3_url(w->s, key, &r);
 	buf_addf(&r.url, "?uploadId=%s", upload);
 	sha_hex(done.data, done.len, sha);
 	r.payload_sha = sha;
 	r.body = done.data;
 	r.body_len = done.len;
-	if (perform(w->s, NULL, &r, e) < 0)
+	if (blob_s3_perform(w->s, NULL, &r, e) < 0)
 		goto out;
 	/* S3 may answer 200 and put the error in the body. */
 	if (r.status != 200 || (r.resp.len && memmem(r.resp.data, r.resp.len, "<Error>", 7))) {
-		http_error(&r, "completing a multipart upload", e);
+		blob_s3_fail(&r, "completing a multipart upload", e);
 		goto out;
 	}
 	rc = 0;
 out:
 	if (rc < 0)
 		abort_upload(w->s, key, upload);
-	req_release(&r);
+	blob_s3_req_release(&r);
 	buf_release(&done);
 	free(upload);
 	return rc;
@@ -744,14 +482,14 @@ static int fetch_window(struct s3_reader *rd, uint64_t off, size_t len, struct e
 		rd->win = xmalloc(len);
 		rd->win_cap = len;
 	}
-	req_init(&r, "GET");
-	object_url(rd->s, rd->key, &r);
+	blob_s3_req_init(&r, "GET");
+	blob_s3_url(rd->s, rd->key, &r);
 	snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)off,
 		 (unsigned long long)(off + len - 1));
 	r.range = range;
 	r.resp_to = rd->win;
 	r.resp_cap = len;
-	if (perform(rd->s, rd->h, &r, e) < 0)
+	if (blob_s3_perform(rd->s, rd->h, &r, e) < 0)
 		goto out;
 	if (r.status == 404) {
 		rc = 1;
@@ -768,10 +506,10 @@ static int fetch_window(struct s3_reader *rd, uint64_t off, size_t len, struct e
 		rd->size = 0;
 		rc = 0;
 	} else {
-		http_error(&r, "GET", e);
+		blob_s3_fail(&r, "GET", e);
 	}
 out:
-	req_release(&r);
+	blob_s3_req_release(&r);
 	return rc;
 }
 
@@ -851,67 +589,15 @@ static int s3_remove(void *store, const char *key, struct errbuf *e)
 	struct s3_req r;
 	int rc = -1;
 
-	req_init(&r, "DELETE");
-	object_url(store, key, &r);
-	if (perform(store, NULL, &r, e) == 0)
-		rc = r.status == 204 || r.status == 200 || r.status == 404 ? 0 : http_error(&r, "DELETE", e);
-	req_release(&r);
+	blob_s3_req_init(&r, "DELETE");
+	blob_s3_url(store, key, &r);
+	if (blob_s3_perform(store, NULL, &r, e) == 0)
+		rc = r.status == 204 || r.status == 200 || r.status == 404 ? 0 : blob_s3_fail(&r, "DELETE", e);
+	blob_s3_req_release(&r);
 	return rc;
 }
 
 /* ---- listing ----------------------------------------------------------------- */
-
-/* "2024-05-01T10:00:00.000Z" as seconds since the epoch (0 when not that). */
-static int64_t iso_time(const char *v, size_t n)
-{
-	char tmp[40];
-	struct tm tm = { 0 };
-
-	if (n >= sizeof(tmp))
-		return 0;
-	memcpy(tmp, v, n);
-	tmp[n] = '\0';
-	if (sscanf(tmp, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-		   &tm.tm_min, &tm.tm_sec) != 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm);
-}
-
-int blob_s3_list_page(const char *xml, size_t len, size_t prefix_len,
-		      int (*fn)(void *ctx, const struct blob_info *info), void *ctx, char **next)
-{
-	size_t pos = 0;
-	const char *v, *key, *size, *mod;
-	size_t n, kn, sn, mn;
-	long end;
-
-	*next = NULL;
-	while ((end = blob_s3_xml_find(xml, len, "Contents", pos, &v, &n)) >= 0) {
-		struct blob_info info;
-
-		pos = (size_t)end;
-		if (blob_s3_xml_find(v, n, "Key", 0, &key, &kn) < 0 || kn != prefix_len + BLOB_KEY_LEN)
-			continue;
-		memset(&info, 0, sizeof(info));
-		memcpy(info.key, key + prefix_len, BLOB_KEY_LEN);
-		if (!blob_key_is_valid(info.key) || auth_unhex(info.key, info.sha256, AUTH_SHA256_LEN) < 0)
-			continue;
-		if (blob_s3_xml_find(v, n, "Size", 0, &size, &sn) >= 0 && sn < 20)
-			for (size_t i = 0; i < sn && size[i] >= '0' && size[i] <= '9'; i++)
-				info.size = info.size * 10 + (uint64_t)(size[i] - '0');
-		if (blob_s3_xml_find(v, n, "LastModified", 0, &mod, &mn) >= 0)
-			info.mtime = iso_time(mod, mn);
-		if (fn(ctx, &info) < 0)
-			return -1;
-	}
-	if (blob_s3_xml_find(xml, len, "IsTruncated", 0, &v, &n) >= 0 && n == 4 &&
-	    memcmp(v, "true", 4) == 0 &&
-	    blob_s3_xml_find(xml, len, "NextContinuationToken", 0, &v, &n) >= 0 && n && n < 2048)
-		*next = xstrndup(v, n);
-	return 0;
-}
 
 static int s3_each(void *store, int (*fn)(void *ctx, const struct blob_info *info), void *ctx,
 		   struct errbuf *e)
@@ -924,7 +610,7 @@ static int s3_each(void *store, int (*fn)(void *ctx, const struct blob_info *inf
 	do {
 		struct s3_req r;
 
-		req_init(&r, "GET");
+		blob_s3_req_init(&r, "GET");
 		esc_token = token ? curl_easy_escape(NULL, token, 0) : NULL;
 		buf_addf(&r.url, "%s%s/?", s->scheme_host, s->bucket_path);
 		if (esc_token)
@@ -933,14 +619,14 @@ static int s3_each(void *store, int (*fn)(void *ctx, const struct blob_info *inf
 		curl_free(esc_token);
 		free(token);
 		token = NULL;
-		if (perform(s, NULL, &r, e) < 0)
+		if (blob_s3_perform(s, NULL, &r, e) < 0)
 			rc = -1;
 		else if (r.status != 200)
-			rc = http_error(&r, "listing the bucket", e);
+			rc = blob_s3_fail(&r, "listing the bucket", e);
 		else if (blob_s3_list_page(r.resp.data ? r.resp.data : "", r.resp.len, plen, fn, ctx,
 					   &token) < 0)
 			rc = err_set(e, "stopped");
-		req_release(&r);
+		blob_s3_req_release(&r);
 	} while (rc == 0 && token);
 	free(token);
 	curl_free(esc_prefix);

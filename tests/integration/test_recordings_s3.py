@@ -178,6 +178,31 @@ class TwoNodes(unittest.TestCase):
             self.assertIn(method, got["methods"])
 
 
+class Outage(unittest.TestCase):
+    def test_a_push_is_not_acknowledged_before_its_audio_is_in_the_bucket(self):
+        reset_database()
+        add_source("acme", SECRET)
+        from harness import free_port
+        flags = ["--recordings-store", "s3", "--recordings-s3-endpoint", f"http://127.0.0.1:{free_port()}",
+                 "--recordings-s3-bucket", "recordings", "--recordings-s3-credentials-file",
+                 _server.credentials, "--recordings-blob-dir", os.path.join(WORK, "s3-down")]
+        ingest = ingestd("s3-down-ingest", *flags)
+        try:
+            body = {"call_id": "s3-down", "direction": "in", "started_at": "2025-06-16T09:20:05Z",
+                    "recording_base64": base64.b64encode(wav(0.5, seed=70)).decode()}
+            r = request(ingest.port, "POST", "/v1/cdr/acme", body, {"X-Api-Key": SECRET})
+            self.assertEqual(r.status, 500, r)
+            self.assertEqual(r.json()["error"], "recording_store_failed")
+            self.assertIn("object store", r.json()["message"])
+            self.assertNotIn("S3RVER", r.body.decode())  # no credentials in what is said
+            self.assertEqual(scalar("SELECT count(*) FROM calls WHERE pbx_call_id = 's3-down'"), 0)
+            # kept, byte for byte, to be replayed once the store is back
+            self.assertEqual(scalar("SELECT count(*) FROM dead_letters WHERE reason = 'recording_store_failed'"), 1)
+        finally:
+            self.assertEqual(ingest.stop(), 0)
+        self.assertNotIn("S3RVER", ingest.output())
+
+
 class Move(unittest.TestCase):
     def test_move_to_s3_is_resumable_and_no_play_fails(self):
         reset_database()

@@ -21,7 +21,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := libmicrohttpd gnutls json-c libpq libcurl inih libcrypto libsystemd
+PKGS      := libmicrohttpd gnutls json-c libpq libcurl inih libcrypto libsystemd sndfile
 
 VARIANT   := $(if $(filter 1,$(SAN)),san,default)
 BUILD     := build/$(VARIANT)
@@ -99,6 +99,11 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$($(1)_SRC)) $(LIBRINGLOG)
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+# The store-time transcoder on its own (bench/audio.sh).
+$(BUILD)/bench/audio-transcode: $(BUILD)/bench/audio_transcode.o $(LIBRINGLOG)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBRINGLOG)
 	@mkdir -p $(dir $@)
@@ -181,7 +186,7 @@ run: deps all
 $(BUILD)/bench/phone_bench: $(BUILD)/bench/phone_bench.o $(LIBRINGLOG)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 bench: $(BUILD)/bench/phone_bench
-bench: deps all
+bench: deps all $(BUILD)/bench/audio-transcode
 	@scripts/deps.sh bench
 	@RINGLOG_BUILD=$(BUILD) bench/run
 

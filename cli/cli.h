@@ -13,9 +13,13 @@ struct cli {
 	struct db *db;
 	const char *blob_dir;      /* [recordings] blob_dir */
 	long long recording_max;   /* [recordings] max_size */
+	const struct blob_config *blobcfg; /* [recordings] store, s3_*, store_format */
 	struct blob_store *blobs;  /* opened by cli_blobs() */
 	const char *keep[3];       /* [maintain] keep_calls, keep_recordings, keep_dead_letters */
 };
+
+/* ringlog recordings move (recordings_move.c). */
+int cli_recordings_move(struct cli *cli, int argc, char **argv);
 
 /* A subcommand: argv[0] is its own name. Returns the exit status. */
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);

@@ -20,8 +20,8 @@ static const char usage[] =
 	"                         pushes that could not be stored, and why\n"
 	"  agent add|list|remove  extensions and SIP accounts -> CRM users\n"
 	"  lead add|list|import   the leads calls are linked to (import: CSV)\n"
-	"  recordings list|show|retry|gc\n"
-	"                         calls' recordings: fetch state, retries, unused blobs\n"
+	"  recordings list|show|retry|gc|move\n"
+	"                         calls' recordings: fetch state, retries, unused blobs, to S3\n"
 	"  phones renormalize     read stored numbers again (libphonenumber), in batches\n"
 	"  maintain [--dry-run]   remove what sources keep no longer (retention)\n"
 	"\n"
@@ -34,6 +34,7 @@ struct cli_config {
 	char *blob_dir;
 	long long recording_max;
 	char *keep[3];
+	struct blob_config blobcfg;
 };
 
 static const struct conf_key keys[] = {
@@ -49,6 +50,7 @@ static const struct conf_key keys[] = {
 	  false, "how long recordings are kept unless their source says" },
 	{ "maintain", "keep_dead_letters", CONF_STRING, offsetof(struct cli_config, keep[2]), "", 0, 0,
 	  false, "how long dead letters are kept unless their source says" },
+	BLOB_CONF_KEYS(struct cli_config, blobcfg),
 };
 
 static const struct {
@@ -74,7 +76,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	struct cli_config cfg = { NULL, NULL, 0, { NULL, NULL, NULL } };
+	struct cli_config cfg = { 0 };
 	const char *database = NULL, *config = NULL;
 	char *conf_argv[] = { argv[0], NULL, NULL, NULL };
 	struct conf_cli ccli;
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
 	}
 	cli.database_url = database ? database : cfg.database_url;
 	cli.blob_dir = cfg.blob_dir;
+	cli.blobcfg = &cfg.blobcfg;
 	cli.recording_max = cfg.recording_max;
 	for (int k = 0; k < 3; k++)
 		cli.keep[k] = cfg.keep[k];

@@ -17,7 +17,9 @@ static const char usage[] =
 	"       ringlog recordings retry ID... | --failed [--source NAME]\n"
 	"                     fetch again now (after fixing credentials, a template, the allow list)\n"
 	"       ringlog recordings gc [--dry-run] [--min-age HOURS]\n"
-	"                     remove blobs no recording refers to (older than 24 hours by default)";
+	"                     remove blobs no recording refers to (older than 24 hours by default)\n"
+	"       ringlog recordings move --to s3 [--limit N] [--keep] [--quiet]\n"
+	"                     move the blobs of blob_dir into the bucket (resumable, with progress)";
 
 static int list(struct cli *cli, int argc, char **argv)
 {
@@ -243,6 +245,8 @@ int cmd_recordings(struct cli *cli, int argc, char **argv)
 		return retry(cli, argc - 1, argv + 1);
 	if (strcmp(sub, "gc") == 0)
 		return gc(cli, argc - 1, argv + 1);
+	if (strcmp(sub, "move") == 0)
+		return cli_recordings_move(cli, argc - 1, argv + 1);
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
 		printf("usage: %s\n", usage);
 		return 0;

@@ -30,7 +30,7 @@ struct blob_store *cli_blobs(struct cli *cli)
 {
 	struct errbuf e;
 
-	if (!cli->blobs && !(cli->blobs = blob_store_open(cli->blob_dir, &e)))
+	if (!cli->blobs && !(cli->blobs = blob_store_open_config(cli->blob_dir, cli->blobcfg, &e)))
 		cli_fail("%s", e.msg);
 	return cli->blobs;
 }

@@ -74,6 +74,7 @@ const struct conf_key fetcher_conf_keys[] = {
 	    "blob store of recordings, shared with ringlog-ingestd (made on first use)"),
 	KEY("recordings", "max_size", CONF_BYTES, recording_max, "100M", 1024, 1LL << 40,
 	    "largest recording fetched and stored"),
+	BLOB_CONF_KEYS(struct fetcher_config, blobcfg),
 };
 
 const size_t fetcher_conf_nkeys = sizeof(fetcher_conf_keys) / sizeof(fetcher_conf_keys[0]);

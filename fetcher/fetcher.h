@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "ringlog/audio.h"
 #include "ringlog/blob.h"
 #include "ringlog/buf.h"
 #include "ringlog/conf.h"
@@ -39,6 +40,7 @@ struct fetcher_config {
 	char *log_level;
 	char *blob_dir;
 	long long recording_max;
+	struct blob_config blobcfg; /* [recordings] store, s3_*, store_format */
 	long long fetch_workers;
 	long long fetch_connect_timeout_s, fetch_timeout_s;
 	long long fetch_retry_base_s, fetch_retry_max_s, fetch_max_attempts;
@@ -62,6 +64,7 @@ struct fetcher {
 	struct fetcher_zones *zones; /* IANA names PostgreSQL knows, loaded at start */
 	atomic_int exports;          /* CSV exports streaming now */
 	struct blob_store *blobs;        /* recordings */
+	enum audio_store_format store_format;
 	struct rec_engine *recordings;   /* fetches from PBXs (recordings.h) */
 };
 

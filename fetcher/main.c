@@ -48,13 +48,21 @@ static void load_ui(struct fetcher *f)
 		log_msg(*f->cfg->ui_dir ? LOG_WARNING : LOG_NOTICE, "no call-log page: %s", e.msg);
 }
 
+static int open_blobs(struct fetcher *f, struct errbuf *e)
+{
+	if (audio_store_format_parse(f->cfg->blobcfg.store_format, &f->store_format) < 0)
+		return err_set(e, "recordings.store_format must be original, mp3 or opus");
+	f->blobs = blob_store_open_config(f->cfg->blob_dir, &f->cfg->blobcfg, e);
+	return f->blobs ? 0 : -1;
+}
+
 static int prepare(struct upkeep *u)
 {
 	struct errbuf e;
 
 	load_ui(u->f);
 	if (sign_key_load(&u->f->sign_key, u->f->cfg->signing_key_file, &e) < 0 ||
-	    !(u->f->blobs = blob_store_open(u->f->cfg->blob_dir, &e)) ||
+	    open_blobs(u->f, &e) < 0 ||
 	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0 ||
 	    !(u->f->zones = fetcher_zones_load(u->db, &e))) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);

@@ -167,22 +167,30 @@ static enum claim settle(struct worker *wk, struct flight *fl, struct job *j, st
 
 static const struct db_stmt stored_stmt = {
 	"rec_stored",
-	"UPDATE recordings SET state = 'stored', blob_key = $2::text, sha256 = decode($2::text, 'hex'),"
-	" size_bytes = $3, mime_type = $4, stored_at = now(), last_error = NULL,"
-	" last_error_code = NULL, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL"
-	" WHERE id = $1 AND state <> 'stored'", 4
+	"UPDATE recordings SET state = CASE WHEN $8 = '' THEN 'stored' ELSE 'failed' END,"
+	" blob_key = $2::text, sha256 = decode($2::text, 'hex'),"
+	" size_bytes = $3, mime_type = $4, stored_at = now(), last_error = nullif($8, ''),"
+	" last_error_code = CASE WHEN $8 = '' THEN NULL ELSE 'audio_corrupt' END,"
+	" original_sha256 = decode($5, 'hex'), original_mime_type = $6, original_size_bytes = $7,"
+	" next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL"
+	" WHERE id = $1 AND state <> 'stored'", 8
 };
 
-static void record_stored(struct worker *wk, long long id, const struct blob_info *info,
+/* The row of a download stored as AU says (audio.h): a corrupt one is
+ * kept and marked failed with the reason. */
+static void record_stored(struct worker *wk, long long id, const struct audio_stored *au,
 			  const char *mime)
 {
-	char idt[24], size[24];
-	const char *params[] = { idt, info->key, size, mime };
+	const struct blob_info *info = &au->info;
+	char idt[24], size[24], osize[24];
+	const char *params[] = { idt, info->key, size, mime, au->original_key, au->original_mime, osize,
+				 au->corrupt ? au->reason : "" };
 	struct errbuf e;
 	PGresult *res;
 
 	snprintf(idt, sizeof(idt), "%lld", id);
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)info->size);
+	snprintf(osize, sizeof(osize), "%llu", (unsigned long long)au->original_size);
 	res = db_exec(wk->db, &stored_stmt, params, &e);
 	if (!res)
 		log_msg(LOG_ERR, "recording %lld is in the blob store as %s but not on its row: %s", id,
@@ -254,6 +262,8 @@ struct download {
 	struct worker *wk;
 	struct flight *fl;
 	char mime[64];
+	int64_t length;
+	bool started, streaming; /* players get the bytes as they come (audio.h) */
 	bool store_failed;
 	struct errbuf store_error;
 };
@@ -263,9 +273,7 @@ static int on_start(void *ctx, const char *mime, int64_t length)
 	struct download *d = ctx;
 	struct fetcher *f = d->wk->g->f;
 
-	/* Players may start their answer now: they read nothing before the
-	 * first bytes are published, and the writer exists by then. */
-	flight_publish_streaming(d->fl, mime, length);
+	d->length = length;
 	d->fl->w = blob_put_begin(f->blobs, (uint64_t)f->cfg->recording_max, &d->store_error);
 	if (!d->fl->w) {
 		d->store_failed = true;
@@ -279,11 +287,21 @@ static int on_data(void *ctx, const void *data, size_t len)
 {
 	struct download *d = ctx;
 
+	if (!d->started) {
+		/* Players may start their answer now, unless what comes is stored
+		 * transcoded: then they wait for the stored form. They read
+		 * nothing before the first bytes are published. */
+		d->started = true;
+		d->streaming = audio_plays_as_is(data, len, d->mime, d->wk->g->f->store_format);
+		if (d->streaming)
+			flight_publish_streaming(d->fl, d->mime, d->length);
+	}
 	if (blob_write(d->fl->w, data, len, &d->store_error) < 0) {
 		d->store_failed = !blob_writer_too_large(d->fl->w);
 		return -1;
 	}
-	flight_publish_data(d->fl, len);
+	if (d->streaming)
+		flight_publish_data(d->fl, len);
 	return 0;
 }
 
@@ -311,22 +329,32 @@ static const struct source *find_source(struct worker *wk, const char *name,
 }
 
 /* After a successful download: durable in the store, then on the row. */
-static void finish_ok(struct worker *wk, struct download *d, struct flight_view *v)
+static void finish_ok(struct worker *wk, struct download *d, const struct job *j,
+		      struct flight_view *v)
 {
-	struct blob_info info;
+	struct fetcher *f = wk->g->f;
+	struct audio_stored au;
 	struct errbuf e;
+	char hint[1024];
 
-	if (blob_commit(d->fl->w, &info, &e) < 0) {
+	/* raw µ-law, A-law, GSM are told by the type, the URL or the reference */
+	snprintf(hint, sizeof(hint), "%s\n%.400s\n%.400s", d->mime, j->url ? j->url : "",
+		 j->ref ? j->ref : "");
+	/* Kept, or transcoded when browsers cannot all play it (audio.h). */
+	if (audio_commit(f->blobs, d->fl->w, hint, f->store_format, (uint64_t)f->cfg->recording_max,
+			 &au, &e) < 0) {
 		release(wk, d->fl->id);
 		log_msg(LOG_ERR, "recording %lld not stored: %s", d->fl->id, e.msg);
 		fail_view(v, FLIGHT_STORE_FAILED, "the recording could not be stored");
 		return;
 	}
-	record_stored(wk, d->fl->id, &info, d->mime);
+	record_stored(wk, d->fl->id, &au, au.transcoded ? au.mime : d->mime);
 	memset(v, 0, sizeof(*v));
 	v->state = FLIGHT_STORED;
+	if (au.corrupt)
+		log_msg(LOG_WARNING, "recording %lld stored as it came but failed: %s", d->fl->id, au.reason);
 	log_msg(LOG_INFO, "recording fetched: id=%lld bytes=%llu type=%s blob=%.12s",
-		d->fl->id, (unsigned long long)info.size, d->mime, info.key);
+		d->fl->id, (unsigned long long)au.info.size, au.transcoded ? au.mime : d->mime, au.info.key);
 }
 
 static void finish_failed(struct worker *wk, struct download *d, const struct upstream_result *r,
@@ -366,7 +394,7 @@ static void fetch(struct worker *wk, struct flight *fl, const struct job *j, str
 	metrics_observe(&fetch_seconds, (double)(http_monotonic_ns() - t0) / 1e9);
 	metrics_inc(&fetches[r.error < RL_ARRAY_LEN(fetches) ? r.error : UPSTREAM_ERROR]);
 	if (r.error == UPSTREAM_OK)
-		finish_ok(wk, &d, v);
+		finish_ok(wk, &d, j, v);
 	else
 		finish_failed(wk, &d, &r, j->source, v);
 	source_set_unref(set);

@@ -146,6 +146,12 @@ static enum MHD_Result lookup(struct fetcher *f, struct http_request *req, struc
 	if (strcmp(state, "stored") == 0)
 		return serve_row(f, req, pl, res);
 	retry = atoll(PQgetvalue(res, 0, 6));
+	if (strcmp(PQgetvalue(res, 0, 4), "audio_corrupt") == 0) { /* kept as it came (sql/023) */
+		rc = http_reply_error(req, 422, "audio_corrupt", "the recording cannot be played: %s",
+				      PQgetvalue(res, 0, 5));
+		PQclear(res);
+		return rc;
+	}
 	if (strcmp(state, "failed") == 0 || (retry > 0 && !PQgetisnull(res, 0, 4))) {
 		rc = upstream_answer(req, pl->id, upstream_error_from_code(PQgetvalue(res, 0, 4)),
 				     PQgetvalue(res, 0, 5), strcmp(state, "failed") == 0 ? 0 : retry);

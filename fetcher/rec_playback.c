@@ -13,6 +13,7 @@
 #include "recordings.h"
 #include "ringlog/httpcond.h"
 #include "ringlog/mime.h"
+#include "ringlog/xalloc.h"
 
 static void add_disposition(struct MHD_Response *resp, long long id, const char *mime, bool download)
 {
@@ -89,18 +90,27 @@ static enum MHD_Result unsatisfiable(struct http_request *req, uint64_t size)
 
 /* ---- a stored recording ------------------------------------------------------------ */
 
-/* Reads a blob without a descriptor (a backend with none, such as S3). */
+/* A blob without a descriptor (a backend with none, such as S3), read from
+ * FIRST on: MHD counts POS from the start of the body, not of the blob. */
+struct blob_body {
+	struct blob_reader *r;
+	uint64_t first;
+};
+
 static ssize_t read_blob(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct blob_reader *r = cls;
-	ssize_t n = blob_pread(r, buf, max, pos);
+	struct blob_body *b = cls;
+	ssize_t n = blob_pread(b->r, buf, max, b->first + pos);
 
 	return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
 static void close_blob(void *cls)
 {
-	blob_reader_close(cls);
+	struct blob_body *b = cls;
+
+	blob_reader_close(b->r);
+	free(b);
 }
 
 /* The body [FIRST, FIRST + LEN) of R, which the response takes over. */
@@ -110,9 +120,13 @@ static struct MHD_Response *body(struct blob_reader *r, uint64_t first, uint64_t
 	int fd = blob_reader_fd(r);
 
 	if (fd < 0) {
-		resp = MHD_create_response_from_callback(len, 64 * 1024, read_blob, r, close_blob);
+		struct blob_body *b = xcalloc(1, sizeof(*b));
+
+		b->r = r;
+		b->first = first;
+		resp = MHD_create_response_from_callback(len, 64 * 1024, read_blob, b, close_blob);
 		if (!resp)
-			blob_reader_close(r);
+			close_blob(b);
 		return resp;
 	}
 	fd = dup(fd);

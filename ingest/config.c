@@ -49,6 +49,7 @@ const struct conf_key ingest_conf_keys[] = {
 	    "blob store of recordings, shared with ringlog-fetcherd (made on first use)"),
 	KEY("recordings", "max_size", CONF_BYTES, recording_max, "100M", 1024, 1LL << 40,
 	    "largest recording stored (an inline one also needs max_body of 4/3 of it)"),
+	BLOB_CONF_KEYS(struct ingest_config, blobcfg),
 };
 
 const size_t ingest_conf_nkeys = sizeof(ingest_conf_keys) / sizeof(ingest_conf_keys[0]);

@@ -34,6 +34,7 @@ struct ingest_config {
 	long long body_spill;
 	char *blob_dir;
 	long long recording_max;
+	struct blob_config blobcfg; /* [recordings] store, s3_*, store_format */
 };
 
 extern const struct conf_key ingest_conf_keys[];

@@ -1,5 +1,6 @@
 /* ringlog-ingestd: receives end-of-call pushes from PBXs. main() only wires
  * things together: config, signals, start, wait, shutdown. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -137,7 +138,16 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
-	in.push.blobs = blob_store_open(cfg.blob_dir, &e);
+	/* The S3 blob store speaks through libcurl: initialised before any thread. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_msg(LOG_ERR, "cannot start: libcurl cannot be initialised");
+		goto out;
+	}
+	if (audio_store_format_parse(cfg.blobcfg.store_format, &in.push.store_format) < 0) {
+		log_msg(LOG_ERR, "cannot start: recordings.store_format must be original, mp3 or opus");
+		goto out;
+	}
+	in.push.blobs = blob_store_open_config(cfg.blob_dir, &cfg.blobcfg, &e);
 	in.push.recording_max = (uint64_t)cfg.recording_max;
 	if (!in.push.blobs) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
@@ -177,6 +187,7 @@ out:
 	db_free(up.db);
 	spool_close(in.spool);
 	blob_store_close(in.push.blobs);
+	curl_global_cleanup();
 	source_cache_free(in.sources);
 	conf_release(ingest_conf_keys, ingest_conf_nkeys, &cfg);
 	return rc;

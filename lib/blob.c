@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "blob_internal.h"
+#include "ringlog/buf.h"
 #include "ringlog/xalloc.h"
 
 struct blob_store {
 	const struct blob_backend *be;
 	void *impl;
 	char *location;
+	struct blob_store *fallback; /* reads of blobs not moved here yet */
 };
 
 struct blob_writer {
@@ -73,10 +75,57 @@ struct blob_store *blob_store_open(const char *location, struct errbuf *e)
 	return s;
 }
 
+struct blob_store *blob_store_open_config(const char *dir, const struct blob_config *c,
+					  struct errbuf *e)
+{
+	struct buf staging = BUF_INIT, where = BUF_INIT;
+	struct blob_store *s = NULL, *fallback = NULL;
+	void *impl;
+
+	if (!c->store || !*c->store || strcmp(c->store, "file") == 0)
+		return blob_store_open(dir, e);
+	if (strcmp(c->store, "s3") != 0) {
+		err_set(e, "recordings.store must be file or s3, not \"%.40s\"", c->store);
+		return NULL;
+	}
+	if (!dir || dir[0] != '/') {
+		err_set(e, "recordings.blob_dir (where S3 puts are staged) must be an absolute path");
+		return NULL;
+	}
+	if (!(fallback = blob_store_open(dir, e)))
+		return NULL;
+	buf_addf(&staging, "%s/tmp", dir);
+	impl = blob_s3_open(staging.data, c, e);
+	if (impl) {
+		buf_addf(&where, "s3:%s/%s/%s", c->s3_endpoint, c->s3_bucket, c->s3_prefix ? c->s3_prefix : "");
+		s = xcalloc(1, sizeof(*s));
+		s->be = &blob_s3_backend;
+		s->impl = impl;
+		s->location = buf_detach(&where, NULL);
+		s->fallback = fallback;
+		fallback = NULL;
+	}
+	blob_store_close(fallback);
+	buf_release(&staging);
+	buf_release(&where);
+	return s;
+}
+
+struct blob_store *blob_store_fallback(struct blob_store *s)
+{
+	return s->fallback;
+}
+
+bool blob_store_is_remote(const struct blob_store *s)
+{
+	return s->be == &blob_s3_backend;
+}
+
 void blob_store_close(struct blob_store *s)
 {
 	if (!s)
 		return;
+	blob_store_close(s->fallback);
 	s->be->close(s->impl);
 	free(s->location);
 	free(s);
@@ -134,6 +183,21 @@ uint64_t blob_writer_size(const struct blob_writer *w)
 	return w->size;
 }
 
+int blob_writer_key(struct blob_writer *w, char key[BLOB_KEY_LEN + 1])
+{
+	unsigned char md[AUTH_SHA256_LEN];
+	unsigned int n = sizeof(md);
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	int rc = -1;
+
+	if (copy && EVP_MD_CTX_copy_ex(copy, w->sha) == 1 && EVP_DigestFinal_ex(copy, md, &n) == 1) {
+		auth_hex(md, sizeof(md), key);
+		rc = 0;
+	}
+	EVP_MD_CTX_free(copy);
+	return rc;
+}
+
 ssize_t blob_writer_pread(struct blob_writer *w, void *buf, size_t len, uint64_t offset)
 {
 	return w->store->be->pread(w->impl, buf, len, offset);
@@ -181,6 +245,16 @@ struct blob_reader *blob_open(struct blob_store *s, const char *key, bool *missi
 		return NULL;
 	}
 	impl = s->be->open_reader(s->impl, key, &size, &gone, e);
+	if (!impl && gone && s->fallback) {
+		struct errbuf e2;
+
+		r = blob_open(s->fallback, key, &gone, &e2);
+		if (!r && !gone && e)
+			*e = e2;
+		if (missing)
+			*missing = !r && gone;
+		return r;
+	}
 	if (!impl) {
 		if (missing)
 			*missing = gone;
@@ -232,6 +306,8 @@ int blob_stat(struct blob_store *s, const char *key, struct blob_info *info, boo
 	memcpy(k, key, sizeof(k)); /* KEY may live in INFO */
 	memset(info, 0, sizeof(*info));
 	rc = s->be->stat(s->impl, k, info, &gone, e);
+	if (rc < 0 && gone && s->fallback)
+		return blob_stat(s->fallback, k, info, missing, e);
 	if (rc == 0) {
 		memcpy(info->key, k, sizeof(k));
 		if (auth_unhex(k, info->sha256, AUTH_SHA256_LEN) < 0)
@@ -246,6 +322,9 @@ int blob_remove(struct blob_store *s, const char *key, struct errbuf *e)
 {
 	if (!blob_key_is_valid(key))
 		return err_set(e, "not a blob key");
+	/* A blob not moved yet is in the fallback directory: gone from both. */
+	if (s->fallback && blob_remove(s->fallback, key, e) < 0)
+		return -1;
 	return s->be->remove(s->impl, key, e);
 }
 

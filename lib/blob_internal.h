@@ -34,5 +34,22 @@ struct blob_backend {
 };
 
 extern const struct blob_backend blob_fs_backend;
+extern const struct blob_backend blob_s3_backend;
+
+/* The S3 backend's store, from C; puts are staged in STAGING. */
+void *blob_s3_open(const char *staging, const struct blob_config *c, struct errbuf *e);
+/* Reads aws_access_key_id and aws_secret_access_key from TEXT (the shared
+ * credentials file's lines). Returns 0 with two new strings, or -1. */
+int blob_s3_parse_credentials(const char *text, size_t len, char **id, char **secret,
+			      struct errbuf *e);
+/* Finds the first element TAG at or after FROM in DOC (LEN bytes): sets
+ * VAL/VLEN to its text and returns the offset after it, or -1. */
+long blob_s3_xml_find(const char *doc, size_t len, const char *tag, size_t from,
+		      const char **val, size_t *vlen);
+/* Calls FN for every blob of one ListObjectsV2 page (keys after PREFIX_LEN
+ * characters of prefix); *NEXT is the continuation token (new string) or
+ * NULL on the last page. Returns 0, or -1 when FN stopped. */
+int blob_s3_list_page(const char *xml, size_t len, size_t prefix_len,
+		      int (*fn)(void *ctx, const struct blob_info *info), void *ctx, char **next);
 
 #endif

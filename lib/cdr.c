@@ -34,6 +34,9 @@ void cdr_release(struct cdr *c)
 		free(c->recordings[i].base64);
 		free(c->recordings[i].blob_key);
 		free(c->recordings[i].mime_type);
+		free(c->recordings[i].original_sha256);
+		free(c->recordings[i].original_mime_type);
+		free(c->recordings[i].corrupt);
 	}
 	cdr_init(c);
 }

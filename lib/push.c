@@ -77,6 +77,13 @@ static char *recordings_json(const struct cdr *c)
 			json_object_object_add(o, "size", json_object_new_int64(rec->size_bytes));
 			json_object_object_add(o, "mime", json_object_new_string(rec->mime_type));
 		}
+		if (rec->original_sha256) { /* for ringlog_recordings_note_audio() */
+			json_object_object_add(o, "original_sha256", json_object_new_string(rec->original_sha256));
+			json_object_object_add(o, "original_mime", json_object_new_string(rec->original_mime_type));
+			json_object_object_add(o, "original_size", json_object_new_int64(rec->original_size));
+		}
+		if (rec->corrupt)
+			json_object_object_add(o, "corrupt", json_object_new_string(rec->corrupt));
 		json_object_array_add(arr, o);
 	}
 	text = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));

@@ -72,11 +72,12 @@ static int decoder_finish(struct decoder *d, struct push_inline_rec *rec, struct
 	if (b64_stream_finish(&d->b64, e) < 0)
 		return -1;
 	d->fail = FAIL_STORE;
-	if (!d->w || blob_commit(d->w, &rec->info, e) < 0)
+	/* Kept, or transcoded when browsers cannot all play it (audio.h). */
+	if (!d->w || audio_commit(d->o->blobs, d->w, NULL, d->o->store_format, d->o->recording_max,
+				  &rec->audio, e) < 0)
 		return d->w ? -1 : err_set(e, "no audio");
-	rec->mime = mime_sniff(d->head, d->nhead);
-	if (!rec->mime)
-		rec->mime = MIME_UNKNOWN;
+	rec->info = rec->audio.info;
+	rec->mime = rec->audio.mime;
 	rec->stored = true;
 	return 0;
 }
@@ -247,6 +248,14 @@ static json_object *reference(const struct push_inline_rec *rec)
 	json_object_object_add(o, "blob_sha256", json_object_new_string(rec->info.key));
 	json_object_object_add(o, "size_bytes", json_object_new_int64((int64_t)rec->info.size));
 	json_object_object_add(o, "mime_type", json_object_new_string(rec->mime));
+	if (rec->audio.transcoded) {
+		json_object_object_add(o, "original_sha256", json_object_new_string(rec->audio.original_key));
+		json_object_object_add(o, "original_mime_type", json_object_new_string(rec->audio.original_mime));
+		json_object_object_add(o, "original_size_bytes",
+				       json_object_new_int64((int64_t)rec->audio.original_size));
+	}
+	if (rec->audio.corrupt)
+		json_object_object_add(o, "audio_error", json_object_new_string(rec->audio.reason));
 	return o;
 }
 
@@ -293,6 +302,11 @@ int push_inline_finish(struct push_inline *in, json_object *payload, struct cdr 
 			rec0->blob_key = xstrdup(rec->info.key);
 			rec0->mime_type = xstrdup(rec->mime);
 			rec0->size_bytes = (long long)rec->info.size;
+			rec0->original_sha256 = xstrdup(rec->audio.original_key);
+			rec0->original_mime_type = xstrdup(rec->audio.original_mime);
+			rec0->original_size = (long long)rec->audio.original_size;
+			if (rec->audio.corrupt)
+				rec0->corrupt = xstrdup(rec->audio.reason);
 		}
 	}
 	free(rec0->base64);

@@ -43,6 +43,7 @@ struct push_inline {
 		bool stored;  /* ... which was audio, now in the blob store */
 		struct blob_info info;
 		const char *mime;
+		struct audio_stored audio; /* what came, and what became of it */
 	} recs[PUSH_INLINE_MAX];
 	bool stripped;    /* BODY holds the push body without the audio */
 	struct buf body;

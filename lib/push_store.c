@@ -9,9 +9,11 @@
 
 static const struct db_stmt ingest_stmt = {
 	"push_ingest_call",
-	"SELECT call_id, outcome FROM ringlog_ingest_call("
+	/* then, in the same statement and transaction, what became of inline
+	 * audio (transcoded, corrupt) onto the rows just written (sql/023) */
+	"SELECT c.call_id, c.outcome FROM ringlog_ingest_call("
 	"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-	"$19, $20, $21, $22, $23)",
+	"$19, $20, $21, $22, $23) c, LATERAL ringlog_recordings_note_audio(c.call_id, $19::jsonb) n",
 	PUSH_NPARAMS
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ringlog/audio.h"
 #include "ringlog/buf.h"
 #include "ringlog/mime.h"
 #include "ringlog/xalloc.h"
@@ -73,7 +74,14 @@ static size_t begin_audio(struct xfer *x, const char *mime)
 static size_t decide(struct xfer *x)
 {
 	const char *mime = mime_sniff(x->head, x->nhead);
+	char *type = NULL, *url = NULL;
 
+	/* raw telephone audio has no magic bytes: its type or name tells it */
+	if (!mime) {
+		curl_easy_getinfo(x->curl, CURLINFO_CONTENT_TYPE, &type);
+		curl_easy_getinfo(x->curl, CURLINFO_EFFECTIVE_URL, &url);
+		mime = audio_raw_mime(type, url);
+	}
 	if (mime)
 		return begin_audio(x, mime);
 	x->mode = M_ERROR_TEXT;

@@ -30,6 +30,11 @@ struct cdr_recording {
 	char *blob_key;  /* the stored inline audio (blob.h), or NULL */
 	char *mime_type;
 	long long size_bytes;
+	/* what came, when the stored blob is not it (transcoded) or is corrupt */
+	char *original_sha256;     /* hex */
+	char *original_mime_type;
+	long long original_size;
+	char *corrupt;             /* why the audio cannot be decoded, or NULL */
 };
 
 #define CDR_MAX_RECORDINGS 4

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ringlog/audio.h"
 #include "ringlog/cdr.h"
 #include "ringlog/compiler.h"
 #include "ringlog/db.h"
@@ -60,6 +61,7 @@ struct push_result {
 struct push_options {
 	struct blob_store *blobs; /* NULL: inline audio is refused (500) */
 	uint64_t recording_max;   /* largest decoded recording, bytes (0: no limit) */
+	enum audio_store_format store_format; /* how audio is kept (audio.h) */
 };
 
 enum push_flags {

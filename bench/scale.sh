@@ -21,7 +21,7 @@ INSERT INTO agents (source_id, extension, crm_user, name)
 SELECT s.id, (1000 + g)::text, 'user' || g, 'Agent ' || g
   FROM sources s CROSS JOIN generate_series(0, 19) g WHERE s.name LIKE 'scale-%';
 -- Loaded as ingest would leave them, keys first (the trigger is for others).
-ALTER TABLE calls DISABLE TRIGGER calls_key;
+ALTER TABLE calls DISABLE TRIGGER calls_key_insert;
 CREATE TEMP TABLE gen AS
 SELECT g, (SELECT min(id) FROM sources WHERE name LIKE 'scale-%') + g % 3 AS src,
        now() - interval '365 days' + g * (interval '365 days' / $SCALE_CALLS) AS t
@@ -42,7 +42,7 @@ SELECT g, src, 'scale-' || g,
        CASE WHEN g % 150000 < 100000 THEN g % 150000 + 1 END,
        jsonb_build_object('id', g, 'billsec', 120, 'disposition', 'ANSWERED')
   FROM gen;
-ALTER TABLE calls ENABLE TRIGGER calls_key;
+ALTER TABLE calls ENABLE TRIGGER calls_key_insert;
 INSERT INTO recordings (call_id, position, state, remote_ref)
 SELECT g, 0, 'remote', 'rec-' || g FROM gen WHERE g % 2 = 0;
 VACUUM ANALYZE;

@@ -7,22 +7,26 @@
 -- another partition: still an UPDATE statement) moves its key's started_at.
 -- A deleted call deletes its key, and with it its recordings' rows,
 -- revisions and tasks (their foreign keys cascade). Statement triggers with
--- transition tables: a bulk insert pays once, not per row.
+-- transition tables: a bulk insert pays once, not per row. Every look-up of
+-- call_keys is a probe of its primary key per row of the statement (a
+-- scalar subquery, a loop, = ANY): a join could hash the whole table, and
+-- ingest's one-row statements run these on every push.
 CREATE OR REPLACE FUNCTION ringlog_call_key() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     v_missing bigint;
     v_made    bigint;
+    r         record;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         SELECT count(*) INTO v_missing FROM new_rows n
-         WHERE NOT EXISTS (SELECT 1 FROM call_keys k WHERE k.call_id = n.id);
+         WHERE (SELECT k.call_id FROM call_keys k WHERE k.call_id = n.id) IS NULL;
         IF v_missing = 0 THEN
             RETURN NULL;
         END IF;
         INSERT INTO call_keys AS k (call_id, source_id, pbx_call_id, started_at)
         SELECT n.id, n.source_id, n.pbx_call_id, n.started_at FROM new_rows n
-         WHERE NOT EXISTS (SELECT 1 FROM call_keys x WHERE x.call_id = n.id)
+         WHERE (SELECT x.call_id FROM call_keys x WHERE x.call_id = n.id) IS NULL
         ON CONFLICT (source_id, pbx_call_id) DO UPDATE
            SET call_id = EXCLUDED.call_id, started_at = EXCLUDED.started_at
          WHERE NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = k.call_id);
@@ -32,11 +36,12 @@ BEGIN
                   USING ERRCODE = 'unique_violation';
         END IF;
     ELSIF TG_OP = 'UPDATE' THEN
-        UPDATE call_keys k SET started_at = n.started_at
-          FROM new_rows n
-         WHERE k.call_id = n.id AND k.started_at IS DISTINCT FROM n.started_at;
+        FOR r IN SELECT n.id, n.started_at FROM new_rows n LOOP
+            UPDATE call_keys SET started_at = r.started_at
+             WHERE call_id = r.id AND started_at IS DISTINCT FROM r.started_at;
+        END LOOP;
     ELSE
-        DELETE FROM call_keys k USING old_rows o WHERE k.call_id = o.id;
+        DELETE FROM call_keys WHERE call_id = ANY (ARRAY(SELECT o.id FROM old_rows o));
     END IF;
     RETURN NULL;
 END

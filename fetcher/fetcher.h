@@ -142,6 +142,10 @@ struct webhooks *fetcher_webhooks_start(struct fetcher *f, struct errbuf *e);
 /* Stops them: deliveries in flight are cut (their events come back). */
 void fetcher_webhooks_stop(struct webhooks *w);
 void fetcher_webhooks_metrics_register(void);
+/* The subscriptions through the API (webhook_api.c), for the CRM's backend. */
+enum MHD_Result fetcher_handle_webhooks(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_webhook(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_webhook_rotate(struct http_request *req, void *app);
 
 /* ---- links (links.c) ----------------------------------------------------- */
 

@@ -123,6 +123,39 @@ class Subscriptions(WebhookCase):
         self.assertEqual(scalar("SELECT count(*) FROM webhooks"), 0)
         self.assertNotEqual(ringlog("webhook", "remove", "crm", check=False).returncode, 0)
 
+    def test_the_same_through_the_api_for_token_holders(self):
+        self.start_fetcher()
+        token = new_token()
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        port = self.fetcher.port
+        self.assertEqual(request(port, "GET", "/v1/webhooks").status, 401)
+        r = request(port, "POST", "/v1/webhooks", json.dumps(
+            {"name": "api", "url": self.crm.url(), "events": ["lead.created"], "source": "acme"}), auth)
+        self.assertEqual(r.status, 201, r)
+        made = r.json()
+        self.assertTrue(made["secret"].startswith("whsec_"))
+        self.assertEqual((made["events"], made["source"], made["state"]), (["lead.created"], "acme", "active"))
+        self.assertEqual(request(port, "POST", "/v1/webhooks", json.dumps(
+            {"name": "api", "url": self.crm.url(), "events": ["lead.created"]}), auth).status, 409)
+        self.assertEqual(request(port, "POST", "/v1/webhooks", json.dumps(
+            {"name": "b", "url": self.crm.url(), "events": ["nope"]}), auth).status, 400)
+        self.assertEqual(request(port, "POST", "/v1/webhooks", json.dumps(
+            {"name": "b", "url": "file:///etc/passwd", "events": ["lead.created"]}), auth).status, 400)
+        listed = request(port, "GET", "/v1/webhooks", headers=auth).json()["webhooks"]
+        self.assertEqual([w["name"] for w in listed], ["api"])
+        self.assertNotIn("secret", listed[0])
+        r = request(port, "POST", f"/v1/webhooks/{made['id']}/rotate-secret",
+                    json.dumps({"overlap_s": 60}), auth)
+        self.assertEqual(r.status, 200, r)
+        self.assertNotEqual(r.json()["secret"], made["secret"])
+        self.assertIsNotNone(r.json()["old_secret_valid_until"])
+        self.call("api1", "06 30 555 0003")
+        wait_for(lambda: self.crm.delivered(), what="delivery")
+        self.assertTrue(verify(self.crm.delivered(), made["secret"])[0]["ok"])
+        self.assertTrue(verify(self.crm.delivered(), r.json()["secret"])[0]["ok"])
+        self.assertEqual(request(port, "DELETE", f"/v1/webhooks/{made['id']}", headers=auth).status, 204)
+        self.assertEqual(request(port, "GET", f"/v1/webhooks/{made['id']}", headers=auth).status, 404)
+
     def test_no_subscription_writes_no_events(self):
         self.call("n1", "06 30 555 0001")
         self.assertEqual(scalar("SELECT count(*) FROM leads"), 1)
@@ -222,8 +255,11 @@ class Delivery(WebhookCase):
         metrics = request(self.fetcher.port, "GET", "/metrics").body.decode()
         self.assertIn('ringlog_webhook_failures_total{status="500"} 1', metrics)
         self.assertIn('ringlog_webhook_failures_total{status="503"} 1', metrics)
-        self.assertIn('ringlog_webhook_failures_total{status="0"} 2', metrics)
-        self.assertEqual(scalar("SELECT attempts FROM webhook_events"), 5)
+        # The hang (timeout) and the reset have no status. (libcurl itself
+        # tries a request again at once on a fresh connection when a reused
+        # one was reset, so the reset and the 503 may be one attempt.)
+        self.assertRegex(metrics, r'ringlog_webhook_failures_total\{status="0"\} [12]\n')
+        self.assertIn(scalar("SELECT attempts FROM webhook_events"), (4, 5))
 
     def test_410_disables_the_subscription(self):
         add_webhook("crm", self.crm.url(), "lead.created")
@@ -308,20 +344,28 @@ class Chaos(WebhookCase):
         for i in range(20):
             self.call(f"pg{i}", f"06 30 556 {i:04d}", "answered")
         pg_crash()
-        time.sleep(1)
-        pg_start()
-        for i in range(20, 40):
-            wait_for(lambda: self.push({"call_id": "probe", "direction": "in", "disposition": "answered",
-                                        "started_at": "2025-06-16T09:20:05Z", "caller": "1"}).status == 200,
-                     timeout=30, what="ingest back") if i == 20 else None
+        try:
+            for i in range(20, 30):  # answered "spooled" by ingestd meanwhile
+                self.call(f"pg{i}", f"06 30 556 {i:04d}", "answered")
+            time.sleep(1)
+        finally:
+            pg_start()
+        wait_for(lambda: self.push({"call_id": "probe", "direction": "in", "disposition": "answered",
+                                    "started_at": "2025-06-16T09:20:05Z", "caller": "1"}).json().get("status")
+                 in ("stored", "duplicate"), timeout=30, what="ingest back")
+        for i in range(30, 40):
             self.call(f"pg{i}", f"06 30 556 {i:04d}", "answered")
-        want = scalar("SELECT count(*) FROM calls")
-        wait_for(lambda: len({r["id"] for r in self.crm.delivered()}) >= want, timeout=60,
-                 what="every event delivered")
-        ids = [r["id"] for r in self.crm.delivered()]
-        bodies = {r["id"]: json.loads(r["body"])["data"]["call_id"] for r in self.crm.delivered()}
-        self.assertEqual(sorted(set(bodies.values())),
-                         sorted(x for (x,) in query("SELECT pbx_call_id FROM calls")))
+        # Pushes answered "spooled" during the outage drain into the database.
+        wait_for(lambda: scalar("SELECT count(*) FROM calls") == 41, timeout=60, what="spool drained")
+        stored = sorted(x for (x,) in query("SELECT pbx_call_id FROM calls"))
+
+        def delivered_calls():
+            return sorted({json.loads(r["body"])["data"]["call_id"] for r in self.crm.delivered()})
+        wait_for(lambda: delivered_calls() == stored, timeout=90, what="every event delivered")
         self.assertEqual(scalar("SELECT count(*) FROM webhook_events WHERE state <> 'delivered'"), 0)
-        # Repeats, if any, carry the same id (the set of ids = the events).
-        self.assertEqual(len(set(ids)), want)
+        # Repeats, if any, carry the same id and body: one id per event.
+        by_id = {}
+        for r in self.crm.delivered():
+            by_id.setdefault(r["id"], set()).add(r["body"])
+        self.assertEqual(len(by_id), 41)
+        self.assertTrue(all(len(b) == 1 for b in by_id.values()))

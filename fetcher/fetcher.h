@@ -48,6 +48,7 @@ struct fetcher_config {
 	long long webhook_connect_timeout_s, webhook_timeout_s;
 	long long webhook_retry_base_s, webhook_retry_max_s, webhook_retry_for_s, webhook_pause_after_s;
 	char *webhook_allow_hosts;
+	long long webhook_keep_s, webhook_keep_failed_s;
 };
 
 extern const struct conf_key fetcher_conf_keys[];

@@ -32,6 +32,7 @@
 #define WH_LEASE_EXTRA_S 5
 #define WH_PENDING_REFRESH_S 5
 #define WH_STATUS_MAX 600
+#define WH_SWEEP_S 60
 
 struct webhooks {
 	struct fetcher *f;
@@ -490,6 +491,30 @@ static int round_of(struct wh_worker *wk)
 	return n;
 }
 
+/* Delivered and dropped events past webhook_keep, failed ones past
+ * webhook_keep_failed, a bounded batch at a time. */
+static const struct db_stmt sweep_stmt = {
+	"webhooks_sweep",
+	"DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events"
+	" WHERE (state IN ('delivered', 'dropped') AND occurred_at < now() - $1::bigint * interval '1 second')"
+	"    OR (state = 'failed' AND occurred_at < now() - $2::bigint * interval '1 second') LIMIT 10000)", 2
+};
+
+static void sweep(struct wh_worker *wk)
+{
+	char keep[24], failed[24];
+	const char *params[] = { keep, failed };
+	struct errbuf e;
+	PGresult *res;
+
+	snprintf(keep, sizeof(keep), "%lld", wk->w->f->cfg->webhook_keep_s);
+	snprintf(failed, sizeof(failed), "%lld", wk->w->f->cfg->webhook_keep_failed_s);
+	res = db_exec(wk->db, &sweep_stmt, params, &e);
+	if (!res)
+		log_msg(LOG_WARNING, "webhooks: cannot delete old events: %s", e.msg);
+	PQclear(res);
+}
+
 static void refresh_pending(struct wh_worker *wk)
 {
 	struct errbuf e;
@@ -522,7 +547,7 @@ static void *worker_main(void *arg)
 {
 	struct wh_worker *wk = arg;
 	const struct fetcher_config *c = wk->w->f->cfg;
-	time_t refreshed = 0;
+	time_t refreshed = 0, swept = 0;
 
 	while (!atomic_load(&wk->w->stop)) {
 		int got = round_of(wk);
@@ -530,6 +555,10 @@ static void *worker_main(void *arg)
 		if (wk->index == 0 && time(NULL) - refreshed >= WH_PENDING_REFRESH_S) {
 			refresh_pending(wk);
 			refreshed = time(NULL);
+		}
+		if (wk->index == 0 && time(NULL) - swept >= WH_SWEEP_S) {
+			sweep(wk);
+			swept = time(NULL);
 		}
 		if (got < 0)
 			nap(wk->w, 1000);

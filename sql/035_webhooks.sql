@@ -54,6 +54,8 @@ CREATE INDEX webhook_events_lead ON webhook_events (webhook_id, lead_id, id)
     WHERE state = 'pending' AND lead_id IS NOT NULL;
 CREATE INDEX webhook_events_by_hook ON webhook_events (webhook_id, id DESC);
 CREATE INDEX webhook_events_failed ON webhook_events (occurred_at) WHERE state = 'failed';
+-- What fetcherd's sweep deletes once webhook_keep has passed.
+CREATE INDEX webhook_events_done ON webhook_events (occurred_at) WHERE state IN ('delivered', 'dropped');
 
 CREATE FUNCTION ringlog_outbox_calls() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE FUNCTION ringlog_outbox_leads() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;

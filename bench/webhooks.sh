@@ -27,12 +27,12 @@ off1=$RPS
 "$BENCH_BIN/ringlog" --database "$BENCH_DB" webhook add bench --url "http://127.0.0.1:$RECV_PORT/hook" \
 	--events all >/dev/null
 daemon_start ringlog-fetcherd "$BENCH_WORK/fetcherd-wh.log" --signing-key-file "$BENCH_WORK/webhooks-signing.key" \
-	--webhook-workers 4
+	--webhook-workers "${BENCH_WH_WORKERS:-4}"
 FETCH_PID=$DAEMON_PID
 wrk_run "ingest, webhooks on (all events)" 10 "$POST_LUA" "http://127.0.0.1:$INGEST_PORT/v1/cdr/whbench"
 on=$RPS
 # Drained?
-for _ in $(seq 300); do
+for _ in $(seq $([ "${BENCH_WH_WORKERS:-4}" = 0 ] && echo 1 || echo 300)); do
 	left=$(psql "$BENCH_DB" -qAt -c "SELECT count(*) FROM webhook_events WHERE state = 'pending'")
 	[ "$left" = 0 ] && break
 	sleep 0.2
@@ -43,7 +43,7 @@ stats=$(psql "$BENCH_DB" -qAt -F' ' -c "SELECT count(*),
 	round((max(extract(epoch FROM delivered_at - occurred_at)) * 1000)::numeric, 1)
 	FROM webhook_events WHERE state = 'delivered'")
 set -- $stats
-delivered=$1 lat50=$2 lat99=$3 latmax=$4
+delivered=${1:-0} lat50=${2:-0} lat99=${3:-0} latmax=${4:-0}
 "$BENCH_BIN/ringlog" --database "$BENCH_DB" webhook remove bench >/dev/null
 kill -TERM "$FETCH_PID" 2>/dev/null || true
 wait "$FETCH_PID" 2>/dev/null || true

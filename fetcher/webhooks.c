@@ -134,9 +134,11 @@ static const struct db_stmt claim_stmt = {
 	2
 };
 
-static const struct db_stmt body_stmt = {
-	"webhooks_body",
-	"UPDATE webhook_events SET body = coalesce(body, $2) WHERE id = $1 RETURNING body", 2
+static const struct db_stmt bodies_stmt = {
+	"webhooks_bodies",
+	"UPDATE webhook_events e SET body = coalesce(e.body, v.body)"
+	"  FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, body text)"
+	" WHERE e.id = v.id RETURNING e.id, e.body", 1
 };
 
 static const struct db_stmt dropped_stmt = {
@@ -146,15 +148,16 @@ static const struct db_stmt dropped_stmt = {
 
 static const struct db_stmt delivered_stmt = {
 	"webhooks_delivered",
-	"WITH e AS (UPDATE webhook_events SET state = 'delivered', delivered_at = clock_timestamp(),"
-	"   last_status = $2, last_error = NULL WHERE id = $1 AND state = 'pending'"
-	"   RETURNING webhook_id, extract(epoch FROM clock_timestamp() - occurred_at) AS age)"
+	"WITH v AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, status int, hook bigint))"
+	" , e AS (UPDATE webhook_events e SET state = 'delivered', delivered_at = clock_timestamp(),"
+	"   last_status = v.status, last_error = NULL FROM v WHERE e.id = v.id AND e.state = 'pending'"
+	"   RETURNING extract(epoch FROM clock_timestamp() - e.occurred_at) AS age)"
 	" , w AS (UPDATE webhooks SET failing_since = NULL, pause_until = NULL,"
 	"   state = CASE WHEN state = 'paused' THEN 'active' ELSE state END,"
 	"   state_reason = CASE WHEN state = 'paused' THEN NULL ELSE state_reason END"
-	"   WHERE id = $3 AND (failing_since IS NOT NULL OR state = 'paused'))"
+	"   WHERE id IN (SELECT hook FROM v) AND (failing_since IS NOT NULL OR state = 'paused'))"
 	" SELECT age FROM e",
-	3
+	1
 };
 
 /* A failed attempt: retried after base * 2^(attempts-1) seconds (at most
@@ -383,57 +386,72 @@ static void record_failure(struct wh_worker *wk, const struct event *ev, long st
 	PQclear(res);
 }
 
-static void deliver(struct wh_worker *wk, struct event *ev, const char *stored_body)
+/* Renders the bodies of the batch's events that have none, and keeps them
+ * (one statement for the batch; the first rendering wins). BODIES[i] is
+ * then the event's body (owned), or NULL: its object is gone (dropped
+ * here) or the database failed (the lease brings it back). */
+static void prepare_bodies(struct wh_worker *wk, struct event *evs, int n, PGresult *claimed, char **bodies)
 {
-	char *body = NULL, msg[CURL_ERROR_SIZE + 64];
-	const char *send = stored_body;
+	json_object *fresh = json_object_new_array();
 	struct errbuf e;
-	long status;
 
-	if (!send) {
+	for (int i = 0; i < n; i++) {
 		bool gone;
-		char *fresh = render_body(wk, ev, &gone, &e);
-		const char *p[2] = { ev->id, fresh };
-		PGresult *res;
+		char *b;
 
-		if (!fresh && gone) {
-			const char *d[] = { ev->id, "its object no longer exists" };
-			exec_quiet(wk, &dropped_stmt, d, ev);
-			return;
+		if (!PQgetisnull(claimed, i, C_BODY)) {
+			bodies[i] = xstrdup(PQgetvalue(claimed, i, C_BODY));
+			continue;
 		}
-		if (!fresh) {
-			log_msg(LOG_WARNING, "webhook %s event %s: cannot render: %s", ev->name, ev->id, e.msg);
-			return; /* the lease brings it back */
+		b = render_body(wk, &evs[i], &gone, &e);
+		if (!b && gone) {
+			const char *d[] = { evs[i].id, "its object no longer exists" };
+			exec_quiet(wk, &dropped_stmt, d, &evs[i]);
+		} else if (!b) {
+			log_msg(LOG_WARNING, "webhook %s event %s: cannot render: %s", evs[i].name, evs[i].id, e.msg);
+		} else {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "id", json_object_new_int64(atoll(evs[i].id)));
+			json_object_object_add(o, "body", json_object_new_string(b));
+			json_object_array_add(fresh, o);
 		}
-		res = db_exec(wk->db, &body_stmt, p, &e);
-		free(fresh);
-		if (!res || PQntuples(res) != 1) {
-			log_msg(LOG_WARNING, "webhook %s event %s: cannot keep its body: %s", ev->name, ev->id,
-				res ? "gone" : e.msg);
-			PQclear(res);
-			return;
-		}
-		body = xstrdup(PQgetvalue(res, 0, 0));
-		PQclear(res);
-		send = body;
+		free(b);
 	}
-	status = post(wk, ev, send, msg, sizeof(msg));
+	if (json_object_array_length(fresh) > 0) {
+		const char *params[] = { json_object_to_json_string_ext(fresh, JSON_C_TO_STRING_PLAIN) };
+		PGresult *res = db_exec(wk->db, &bodies_stmt, params, &e);
+
+		if (!res)
+			log_msg(LOG_WARNING, "webhooks: cannot keep the bodies of %zu events: %s",
+				json_object_array_length(fresh), e.msg);
+		for (int r = 0; res && r < PQntuples(res); r++)
+			for (int i = 0; i < n; i++)
+				if (!bodies[i] && strcmp(evs[i].id, PQgetvalue(res, r, 0)) == 0)
+					bodies[i] = xstrdup(PQgetvalue(res, r, 1));
+		PQclear(res);
+	}
+	json_object_put(fresh);
+}
+
+/* Sends one event. A 2xx is added to DONE ({"id","status","hook"}) for the
+ * batch's mark; the rest is recorded here. */
+static void deliver(struct wh_worker *wk, struct event *ev, const char *body, json_object *done)
+{
+	char msg[CURL_ERROR_SIZE + 64];
+	struct errbuf e;
+	long status = post(wk, ev, body, msg, sizeof(msg));
+
 	if (status < 0) {
 		const char *p[] = { ev->id };
 		exec_quiet(wk, &release_stmt, p, ev);
 	} else if (status >= 200 && status < 300) {
-		char st[24];
-		const char *p[] = { ev->id, st, ev->hook };
-		PGresult *res;
+		json_object *o = json_object_new_object();
 
-		snprintf(st, sizeof(st), "%ld", status);
-		res = db_exec(wk->db, &delivered_stmt, p, &e);
-		if (!res)
-			log_msg(LOG_ERR, "webhook %s event %s: delivered, but not marked so (it will be sent again): %s",
-				ev->name, ev->msg_id, e.msg);
-		else if (PQntuples(res) == 1)
-			metrics_observe(&m_latency, atof(PQgetvalue(res, 0, 0)));
-		PQclear(res);
+		json_object_object_add(o, "id", json_object_new_int64(atoll(ev->id)));
+		json_object_object_add(o, "status", json_object_new_int((int)status));
+		json_object_object_add(o, "hook", json_object_new_int64(atoll(ev->hook)));
+		json_object_array_add(done, o);
 		metrics_inc(&m_delivered);
 		log_msg(LOG_DEBUG, "webhook %s event %s (%s): delivered, %ld", ev->name, ev->msg_id, ev->type, status);
 	} else if (status == 410) {
@@ -453,7 +471,24 @@ static void deliver(struct wh_worker *wk, struct event *ev, const char *stored_b
 		log_msg(LOG_INFO, "webhook %s event %s (%s): attempt failed: %s", ev->name, ev->msg_id, ev->type, msg);
 		record_failure(wk, ev, status, msg);
 	}
-	free(body);
+}
+
+/* Marks the batch's 2xx deliveries in one statement. */
+static void mark_delivered(struct wh_worker *wk, json_object *done)
+{
+	const char *params[] = { json_object_to_json_string_ext(done, JSON_C_TO_STRING_PLAIN) };
+	struct errbuf e;
+	PGresult *res;
+
+	if (json_object_array_length(done) == 0)
+		return;
+	res = db_exec(wk->db, &delivered_stmt, params, &e);
+	if (!res)
+		log_msg(LOG_ERR, "webhooks: %zu events delivered, but not marked so (they will be sent again): %s",
+			json_object_array_length(done), e.msg);
+	for (int i = 0; res && i < PQntuples(res); i++)
+		metrics_observe(&m_latency, atof(PQgetvalue(res, i, 0)));
+	PQclear(res);
 }
 
 /* Claims a batch and delivers it. Returns how many were claimed, or -1. */
@@ -462,10 +497,20 @@ static int round_of(struct wh_worker *wk)
 	const struct fetcher_config *c = wk->w->f->cfg;
 	char limit[24], lease[24];
 	const char *params[] = { limit, lease };
+	struct event *evs;
+	char **bodies;
+	json_object *done;
 	struct errbuf e;
 	PGresult *res;
 	int n;
 
+	/* Marks need no fsync of their own: one lost in a crash of PostgreSQL
+	 * only means the event is sent again, with its id (at least once); it
+	 * keeps the delivery threads' commits off the disk ingest waits on. */
+	if (db_command(wk->db, "SET synchronous_commit TO off", &e) < 0) {
+		log_msg(LOG_WARNING, "webhooks: cannot claim events: %s", e.msg);
+		return -1;
+	}
 	snprintf(limit, sizeof(limit), "%lld", c->webhook_batch);
 	snprintf(lease, sizeof(lease), "%lld", c->webhook_timeout_s + c->webhook_connect_timeout_s + WH_LEASE_EXTRA_S);
 	res = db_exec(wk->db, &claim_stmt, params, &e);
@@ -474,8 +519,15 @@ static int round_of(struct wh_worker *wk)
 		return -1;
 	}
 	n = PQntuples(res);
-	for (int i = 0; i < n && !atomic_load(&wk->w->stop); i++) {
-		struct event ev = {
+	if (n == 0) {
+		PQclear(res);
+		return 0;
+	}
+	evs = xcalloc((size_t)n, sizeof(*evs));
+	bodies = xcalloc((size_t)n, sizeof(*bodies));
+	done = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		evs[i] = (struct event){
 			.id = PQgetvalue(res, i, C_ID), .type = PQgetvalue(res, i, C_TYPE),
 			.when = PQgetvalue(res, i, C_WHEN), .hook = PQgetvalue(res, i, C_HOOK),
 			.name = PQgetvalue(res, i, C_NAME), .url = PQgetvalue(res, i, C_URL),
@@ -484,9 +536,18 @@ static int round_of(struct wh_worker *wk)
 			.object_id = atoll(PQgetvalue(res, i, C_OBJECT)),
 			.recording_id = PQgetisnull(res, i, C_RECORDING) ? 0 : atoll(PQgetvalue(res, i, C_RECORDING)),
 		};
-		snprintf(ev.msg_id, sizeof(ev.msg_id), "msg_%s", ev.id);
-		deliver(wk, &ev, PQgetisnull(res, i, C_BODY) ? NULL : PQgetvalue(res, i, C_BODY));
+		snprintf(evs[i].msg_id, sizeof(evs[i].msg_id), "msg_%s", evs[i].id);
 	}
+	prepare_bodies(wk, evs, n, res, bodies);
+	for (int i = 0; i < n && !atomic_load(&wk->w->stop); i++)
+		if (bodies[i])
+			deliver(wk, &evs[i], bodies[i], done);
+	mark_delivered(wk, done);
+	json_object_put(done);
+	for (int i = 0; i < n; i++)
+		free(bodies[i]);
+	free(bodies);
+	free(evs);
 	PQclear(res);
 	return n;
 }

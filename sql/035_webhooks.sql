@@ -52,7 +52,8 @@ CREATE TABLE webhook_events (
 CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at, id) WHERE state = 'pending';
 CREATE INDEX webhook_events_lead ON webhook_events (webhook_id, lead_id, id)
     WHERE state = 'pending' AND lead_id IS NOT NULL;
-CREATE INDEX webhook_events_by_hook ON webhook_events (webhook_id, id DESC);
+-- (`webhook deliveries` walks the primary key backwards: no index of its
+-- own for every insert to keep.)
 CREATE INDEX webhook_events_failed ON webhook_events (occurred_at) WHERE state = 'failed';
 -- What fetcherd's sweep deletes once webhook_keep has passed.
 CREATE INDEX webhook_events_done ON webhook_events (occurred_at) WHERE state IN ('delivered', 'dropped');

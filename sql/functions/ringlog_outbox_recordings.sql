@@ -5,7 +5,10 @@
 CREATE OR REPLACE FUNCTION ringlog_outbox_recordings() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM webhooks WHERE state <> 'disabled') THEN
+    -- Most writes are neither (a remote reference, a fetch's lease): out
+    -- before anything else.
+    IF NOT EXISTS (SELECT 1 FROM new_rows WHERE state IN ('stored', 'failed'))
+       OR NOT EXISTS (SELECT 1 FROM webhooks WHERE state <> 'disabled') THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN

@@ -69,7 +69,8 @@ class WebhookCase(IngestCase):
     def tearDown(self):
         self.crm.close()
         if self.fetcher:
-            self.fetcher.stop()
+            code = self.fetcher.stop()
+            self.assertEqual(code, 0, f"fetcherd exit status {code}:\n{self.fetcher.output()[-3000:]}")
         super().tearDown()
 
     def start_fetcher(self, *flags, name=None):

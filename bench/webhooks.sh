@@ -10,6 +10,7 @@ say "== webhooks: ingest with and without a subscription, commit-to-delivery lat
 POST_LUA=$PEER_DIR/post.lua
 [ -f "$POST_LUA" ] || { say "  (post.lua not found at $POST_LUA)"; return 0; }
 ROUNDS=${BENCH_WEBHOOK_ROUNDS:-3}
+# BENCH_WH_WORKERS=0: no delivery at all (what writing the events alone costs ingest).
 
 "$BENCH_BIN/ringlog" --database "$BENCH_DB" source add whbench --auth none >/dev/null 2>&1 || true
 node "$ROOT/bench/webhook_receiver.mjs" >"$BENCH_WORK/receiver.log" 2>&1 &
@@ -30,7 +31,7 @@ FETCH_PID=$DAEMON_PID
 daemon_start ringlog-ingestd "$BENCH_WORK/ingestd-wh.log" --spool-dir "$BENCH_WORK/spool-wh"
 offs= ons=
 drain() {
-	for _ in $(seq 300); do
+	for _ in $(seq $([ "${BENCH_WH_WORKERS:-4}" = 0 ] && echo 1 || echo 300)); do
 		left=$(psql "$BENCH_DB" -qAt -c "SELECT count(*) FROM webhook_events WHERE state = 'pending'")
 		[ "$left" = 0 ] && break
 		sleep 0.2

@@ -24,6 +24,8 @@ static const char usage[] =
 	"                         calls' recordings: fetch state, retries, unused blobs, to S3\n"
 	"  phones renormalize     read stored numbers again (libphonenumber), in batches\n"
 	"  maintain [--dry-run]   remove what sources keep no longer (retention)\n"
+	"  webhook add|list|show|remove|rotate-secret|resume|deliveries|replay\n"
+	"                         signed events to the CRM (Standard Webhooks)\n"
 	"\n"
 	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
 	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
@@ -72,6 +74,8 @@ static const struct {
 	{ "recording", cmd_recordings },
 	{ "phones", cmd_phones },
 	{ "maintain", cmd_maintain },
+	{ "webhook", cmd_webhook },
+	{ "webhooks", cmd_webhook },
 };
 
 int main(int argc, char **argv)

@@ -254,16 +254,36 @@ out:
 	return rc;
 }
 
+int fetcher_call_object(struct fetcher *f, struct db *db, long long id, json_object **out,
+			struct errbuf *e)
+{
+	char idtext[24];
+	const char *params[] = { idtext };
+	struct source_set *set;
+	PGresult *res;
+
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	*out = NULL;
+	res = db_exec(db, &one_stmt, params, e);
+	if (!res)
+		return -1;
+	*out = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	if (!*out)
+		return 0;
+	set = source_cache_get(f->sources);
+	fetcher_call_links(f, set, *out, (long long)time(NULL));
+	source_set_unref(set);
+	fetcher_add_call_phones(*out);
+	return 0;
+}
+
 enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
-	char idtext[24];
-	const char *params[] = { idtext };
 	json_object *call;
-	struct source_set *set;
 	struct errbuf e;
 	struct db *db;
-	PGresult *res;
 	enum MHD_Result rc;
 	long long id;
 
@@ -271,18 +291,10 @@ enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
 		return rc;
 	if (!fetcher_path_id(req, &id))
 		return http_reply_error(req, 404, "not_found", "a call id is a positive integer");
-	snprintf(idtext, sizeof(idtext), "%lld", id);
 	db = fetcher_read_db(f);
-	res = db_exec(db, &one_stmt, params, &e);
-	if (!res)
+	if (fetcher_call_object(f, db, id, &call, &e) < 0)
 		return fetcher_reply_db_error(req, db, "call", &e);
-	call = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
-	PQclear(res);
 	if (!call)
 		return http_reply_error(req, 404, "not_found", "no call has id %lld", id);
-	set = source_cache_get(f->sources);
-	fetcher_call_links(f, set, call, (long long)time(NULL));
-	source_set_unref(set);
-	fetcher_add_call_phones(call);
 	return http_reply_json(req, 200, call);
 }

@@ -46,6 +46,11 @@ struct fetcher_config {
 	long long fetch_retry_base_s, fetch_retry_max_s, fetch_max_attempts;
 	bool prefetch;
 	long long prefetch_concurrency, prefetch_interval_s;
+	long long webhook_workers, webhook_poll_ms, webhook_batch;
+	long long webhook_connect_timeout_s, webhook_timeout_s;
+	long long webhook_retry_base_s, webhook_retry_max_s, webhook_retry_for_s, webhook_pause_after_s;
+	char *webhook_allow_hosts;
+	long long webhook_keep_s, webhook_keep_failed_s;
 };
 
 extern const struct conf_key fetcher_conf_keys[];
@@ -66,6 +71,7 @@ struct fetcher {
 	struct blob_store *blobs;        /* recordings */
 	enum audio_store_format store_format;
 	struct rec_engine *recordings;   /* fetches from PBXs (recordings.h) */
+	struct webhooks *webhooks;       /* delivery workers (webhooks.c) */
 };
 
 /* The route table of the daemon (ends with a NULL handler). */
@@ -122,6 +128,28 @@ enum MHD_Result fetcher_handle_ui_session(struct http_request *req, void *app);
  * sign_check(key, FETCHER_SIGN_RECORDING, id, expires, sig, now). */
 #define FETCHER_SIGN_RECORDING "recording"
 void fetcher_play_url(const struct fetcher *f, long long id, long long now, struct buf *out);
+
+/* The objects the API returns for GET /v1/calls/{id}, /v1/leads/{id} and a
+ * task, read with DB: *OUT is a new object (caller puts it) or NULL when
+ * there is no such row. Returns 0, or -1 with E filled (database). Webhook
+ * events carry the same objects (webhooks.c). */
+int fetcher_call_object(struct fetcher *f, struct db *db, long long id, json_object **out,
+			struct errbuf *e) RL_MUST_CHECK;
+int fetcher_lead_object(struct fetcher *f, struct db *db, long long id, json_object **out,
+			struct errbuf *e) RL_MUST_CHECK;
+int fetcher_task_object(struct db *db, long long id, json_object **out, struct errbuf *e) RL_MUST_CHECK;
+
+/* ---- webhook delivery (webhooks.c) ---------------------------------------- */
+struct webhooks;
+/* Starts webhook_workers delivery threads (none when 0). NULL with E. */
+struct webhooks *fetcher_webhooks_start(struct fetcher *f, struct errbuf *e);
+/* Stops them: deliveries in flight are cut (their events come back). */
+void fetcher_webhooks_stop(struct webhooks *w);
+void fetcher_webhooks_metrics_register(void);
+/* The subscriptions through the API (webhook_api.c), for the CRM's backend. */
+enum MHD_Result fetcher_handle_webhooks(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_webhook(struct http_request *req, void *app);
+enum MHD_Result fetcher_handle_webhook_rotate(struct http_request *req, void *app);
 
 /* ---- links (links.c) ----------------------------------------------------- */
 

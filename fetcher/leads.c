@@ -151,12 +151,9 @@ out:
 enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
-	char idtext[24];
-	const char *params[] = { idtext };
 	json_object *lead = NULL;
 	struct errbuf e;
 	struct db *db;
-	PGresult *res;
 	enum MHD_Result rc;
 	long long id;
 
@@ -164,11 +161,27 @@ enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app)
 		return rc;
 	if (!fetcher_path_id(req, &id))
 		return http_reply_error(req, 404, "not_found", "a lead id is a positive integer");
-	snprintf(idtext, sizeof(idtext), "%lld", id);
 	db = fetcher_read_db(f);
-	res = db_exec(db, &one_stmt, params, &e);
-	if (!res)
+	if (fetcher_lead_object(f, db, id, &lead, &e) < 0)
 		return fetcher_reply_db_error(req, db, "lead", &e);
+	if (!lead)
+		return http_reply_error(req, 404, "not_found", "no lead has id %lld", id);
+	return http_reply_json(req, 200, lead);
+}
+
+int fetcher_lead_object(struct fetcher *f, struct db *db, long long id, json_object **out,
+			struct errbuf *e)
+{
+	char idtext[24];
+	const char *params[] = { idtext };
+	json_object *lead = NULL;
+	PGresult *res;
+
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	*out = NULL;
+	res = db_exec(db, &one_stmt, params, e);
+	if (!res)
+		return -1;
 	if (PQntuples(res) && (lead = fetcher_json_parse(PQgetvalue(res, 0, 0)))) {
 		json_object_object_add(lead, "calls_total", json_object_new_int64(atoll(PQgetvalue(res, 0, 1))));
 		json_object_object_add(lead, "last_call_at", PQgetisnull(res, 0, 2) ? NULL :
@@ -178,7 +191,6 @@ enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app)
 		lead_crm_url(f, NULL, res, 0, 4, lead);
 	}
 	PQclear(res);
-	if (!lead)
-		return http_reply_error(req, 404, "not_found", "no lead has id %lld", id);
-	return http_reply_json(req, 200, lead);
+	*out = lead;
+	return 0;
 }

@@ -164,8 +164,14 @@ int main(int argc, char **argv)
 		goto out;
 	fetcher_export_metrics_register();
 	rec_metrics_register();
+	fetcher_webhooks_metrics_register();
 	f.recordings = rec_engine_start(&f, &e);
 	if (!f.recordings) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
+	f.webhooks = fetcher_webhooks_start(&f, &e);
+	if (!f.webhooks) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
@@ -194,6 +200,7 @@ out:
 	}
 	fetcher_live_stop(f.live);
 	fetcher_live_free(f.live);
+	fetcher_webhooks_stop(f.webhooks);
 	rec_engine_stop(f.recordings);
 	blob_store_close(f.blobs);
 	curl_global_cleanup();

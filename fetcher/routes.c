@@ -19,5 +19,8 @@ const struct http_route fetcher_routes[] = {
 	{ "GET", "/v1/leads/{id}", fetcher_handle_lead, false },
 	{ "GET", "/v1/tasks", fetcher_handle_tasks, false },
 	{ "POST", "/v1/tasks/{id}/done", fetcher_handle_task_done, false },
+	{ "GET POST", "/v1/webhooks", fetcher_handle_webhooks, true },
+	{ "GET DELETE", "/v1/webhooks/{id}", fetcher_handle_webhook, false },
+	{ "POST", "/v1/webhooks/{id}/rotate-secret", fetcher_handle_webhook_rotate, true },
 	{ NULL, NULL, NULL, false },
 };

@@ -164,3 +164,19 @@ enum MHD_Result fetcher_handle_task_done(struct http_request *req, void *app)
 		return http_reply_error(req, 404, "not_found", "no task has id %lld", id);
 	return http_reply_json(req, 200, task);
 }
+
+int fetcher_task_object(struct db *db, long long id, json_object **out, struct errbuf *e)
+{
+	char idtext[24];
+	const char *params[] = { idtext };
+	PGresult *res;
+
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	*out = NULL;
+	res = db_exec(db, &one_stmt, params, e);
+	if (!res)
+		return -1;
+	*out = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	return 0;
+}

@@ -15,6 +15,7 @@ struct cli {
 	long long recording_max;   /* [recordings] max_size */
 	struct blob_store *blobs;  /* opened by cli_blobs() */
 	const char *keep[3];       /* [maintain] keep_calls, keep_recordings, keep_dead_letters */
+	const char *keep_audit;    /* [maintain] keep_audit */
 };
 
 /* A subcommand: argv[0] is its own name. Returns the exit status. */
@@ -29,6 +30,9 @@ int cmd_lead(struct cli *cli, int argc, char **argv);
 int cmd_recordings(struct cli *cli, int argc, char **argv);
 int cmd_phones(struct cli *cli, int argc, char **argv);
 int cmd_maintain(struct cli *cli, int argc, char **argv);
+int cmd_erase(struct cli *cli, int argc, char **argv);
+int cmd_hold(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
 
 /* Connects and checks the schema is current. Returns the connection, or NULL
  * after printing why. */

@@ -70,6 +70,8 @@ const struct conf_key fetcher_conf_keys[] = {
 	    "prefetches running at once (plays come first)"),
 	KEY("fetcher", "prefetch_interval", CONF_INT, prefetch_interval_s, "10", 1, 3600,
 	    "seconds between looks for due recordings when there was nothing to do"),
+	KEY("privacy", "key_file", CONF_STRING, privacy_key_file, "/etc/ringlog/privacy.key", 0, 0,
+	    "key (32+ bytes) of the hashes of erased calls and numbers; the same file for every program"),
 	KEY("recordings", "blob_dir", CONF_STRING, blob_dir, "/var/lib/ringlog/recordings", 0, 0,
 	    "blob store of recordings, shared with ringlog-ingestd (made on first use)"),
 	KEY("recordings", "max_size", CONF_BYTES, recording_max, "100M", 1024, 1LL << 40,

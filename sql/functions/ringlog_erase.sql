@@ -3,8 +3,9 @@
 --   calls where it is a party (caller or callee) with their revisions,
 --   recordings' rows and tasks; call events (screen pops) of it or of those
 --   calls; dead letters that mention it (its E.164 digits, or its national
---   number for a source of that country) or that were replayed into those
---   calls; click-to-calls to it; its leads when nothing else refers to
+--   number for a source of that country, also written with spaces, dots,
+--   dashes, brackets or slashes, or URL-encoded) or that were replayed into
+--   those calls; click-to-calls to it; its leads when nothing else refers to
 --   them (their tasks go with them); the export filters of the audit trail
 --   that named it.
 -- Held data (a call on hold, or a lead on hold and its calls: holds) stays,
@@ -87,13 +88,13 @@ BEGIN
                         WHERE k->>'kind' = 'lead' AND (k->>'id')::bigint = l.id);
     SELECT coalesce(array_agg(d.id ORDER BY d.id), '{}') INTO v_dls
       FROM dead_letters d LEFT JOIN sources s ON s.name = d.source_name
+           CROSS JOIN LATERAL (SELECT regexp_replace(encode(d.body, 'escape') || ' ' || d.query,
+                                                     '(%20|%2[Bb]|%28|%29|[-+ ().\/])', '', 'g') AS text) b
      WHERE (p_source_id IS NULL OR s.id = p_source_id)
        AND (d.replay_call_id = ANY (v_calls)
-            OR position(convert_to(p_phone, 'UTF8') IN d.body) > 0
-            OR strpos(d.query, p_phone) > 0
+            OR strpos(b.text, p_phone) > 0
             OR (s.country_code <> '' AND left(p_phone, length(s.country_code)) = s.country_code
-                AND (position(convert_to(substr(p_phone, length(s.country_code) + 1), 'UTF8') IN d.body) > 0
-                     OR strpos(d.query, substr(p_phone, length(s.country_code) + 1)) > 0)));
+                AND strpos(b.text, substr(p_phone, length(s.country_code) + 1)) > 0));
     SELECT coalesce(array_agg(x.id ORDER BY x.id), '{}') INTO v_c2c FROM click2calls x
      WHERE (p_source_id IS NULL OR x.source_id = p_source_id)
        AND (x.target_e164 = p_phone OR x.lead_id = ANY (v_leads));

@@ -16,18 +16,45 @@
 static const char erase_sql[] = "SELECT ringlog_erase($1, $2::bigint, $3::boolean, $4)::text";
 static const char source_sql[] = "SELECT id FROM sources WHERE name = $1";
 
-/* Runs the erasure; a deadlock with a push of the same number (the
- * database picks one of the two) is tried again. NULL after printing why. */
-static PGresult *run_erase(struct cli *cli, const char *const *params)
-{
-	for (int attempt = 0;; attempt++) {
-		PGresult *res = PQexecParams(db_conn(cli->db), erase_sql, 4, NULL, params, NULL, NULL, 0);
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+#define ERASE_ATTEMPTS 10
 
-		if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			return res;
-		if (attempt >= 3 || !state || strcmp(state, "40P01") != 0) {
-			cli_fail("erase: %s", PQresultErrorMessage(res));
+/* True when RES failed as a concurrent push can make it (serialization
+ * failure, deadlock): worth running again. */
+static bool retryable(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+/* Runs the erasure in its own REPEATABLE READ transaction (ringlog_erase),
+ * again when a push of the same number got in its way. Returns the
+ * committed result, or NULL after printing why. */
+static PGresult *run_erase_locked(struct cli *cli, const char *const *params)
+{
+	PGconn *conn = db_conn(cli->db);
+
+	for (int attempt = 1;; attempt++) {
+		if (attempt > 1)
+			usleep(20000U * (unsigned)attempt);
+		PGresult *res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ"), *commit = NULL;
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+		PQclear(res);
+		res = ok ? PQexecParams(conn, erase_sql, 4, NULL, params, NULL, NULL, 0) : NULL;
+		if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+			commit = PQexec(conn, "COMMIT");
+			if (PQresultStatus(commit) == PGRES_COMMAND_OK) {
+				PQclear(commit);
+				return res;
+			}
+			PQclear(res);
+			res = commit;
+		} else {
+			PQclear(PQexec(conn, "ROLLBACK"));
+		}
+		if (attempt >= ERASE_ATTEMPTS || !res || !retryable(res)) {
+			cli_fail("erase: %s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 			PQclear(res);
 			return NULL;
 		}
@@ -56,6 +83,25 @@ static int cli_e164(const char *in, char out[16])
 	}
 	out[n] = '\0';
 	return n >= 7 && out[0] != '0' ? 0 : -1;
+}
+
+static PGresult *run_erase_locked(struct cli *cli, const char *const *params);
+
+/* The number's lock first (ringlog_lead_lock's key, held by the session
+ * across the transaction's retries): pushes that create a lead or a task
+ * for it wait for the erasure, and it for them. */
+static PGresult *run_erase(struct cli *cli, const char *const *params)
+{
+	const char *lock[] = { params[0] };
+	PGresult *res = cli_query(cli, "SELECT pg_advisory_lock($1::bigint)", 1, lock);
+
+	if (!res)
+		return NULL;
+	PQclear(res);
+	res = run_erase_locked(cli, params);
+	PQclear(PQexecParams(db_conn(cli->db), "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock,
+			     NULL, NULL, 0));
+	return res;
 }
 
 /* Who runs the command, for the erasure's record: cli:<login>. */

@@ -5,12 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fetcher.h"
 #include "ringlog/xalloc.h"
 
 static const struct db_stmt erase_stmt = {
 	"fetcher_erase", "SELECT ringlog_erase($1, $2::bigint, $3::boolean, $4)::text", 4
+};
+
+/* The number's lock (ringlog_lead_lock's key), held by the session across
+ * the transaction's retries: pushes that create a lead or a task for it
+ * wait for the erasure, and it for them. */
+static const struct db_stmt lock_stmt = {
+	"fetcher_erase_lock", "SELECT pg_advisory_lock($1::bigint)", 1
+};
+static const struct db_stmt unlock_stmt = {
+	"fetcher_erase_unlock", "SELECT pg_advisory_unlock($1::bigint)", 1
 };
 
 static const struct db_stmt blob_used_stmt = {
@@ -80,22 +91,37 @@ out:
 	return rc;
 }
 
-/* Runs the erasure; a deadlock with a push of the same number is tried
- * again. Returns the result, or NULL with E (and the database's SQLSTATE). */
-static PGresult *run(struct db *db, const char *const *params, struct errbuf *e)
+/* Runs the erasure in its own REPEATABLE READ transaction (ringlog_erase),
+ * again (five times in all) when a push of the same number got in its way
+ * (40001, 40P01). Returns the committed result, or NULL with E (and the
+ * database's SQLSTATE). */
+static PGresult *run(struct db *db, const char *const *params, char state[6], struct errbuf *e)
 {
-	PGresult *res = NULL;
+	for (int attempt = 1;; attempt++) {
+		PGresult *res = NULL;
+		struct errbuf ignored;
+		int rolled_back;
 
-	for (int attempt = 0; attempt < 3 && !res; attempt++)
-		if (!(res = db_exec(db, &erase_stmt, params, e)) && strcmp(db_sqlstate(db), "40P01") != 0)
-			break;
-	return res;
+		if (attempt > 1)
+			usleep(20000U * (unsigned)attempt);
+		if (db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", e) == 0 &&
+		    (res = db_exec(db, &erase_stmt, params, e)) && db_command(db, "COMMIT", e) == 0)
+			return res;
+		PQclear(res);
+		snprintf(state, 6, "%s", db_sqlstate(db));
+		if (db_is_down(db))
+			return NULL;
+		rolled_back = db_command(db, "ROLLBACK", &ignored); /* a failed one drops the connection */
+		(void)rolled_back;
+		if (attempt >= 10 || (strcmp(state, "40001") != 0 && strcmp(state, "40P01") != 0))
+			return NULL;
+	}
 }
 
 enum MHD_Result fetcher_handle_erase(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
-	char phone[PHONE_E164_LEN], source_id[24], *by = NULL;
+	char phone[PHONE_E164_LEN], source_id[24], state[6] = "", *by = NULL;
 	json_object *body = NULL, *out = NULL, *freed = NULL;
 	struct fetcher_bad b;
 	struct errbuf e;
@@ -122,9 +148,23 @@ enum MHD_Result fetcher_handle_erase(struct http_request *req, void *app)
 	{
 		const char *params[] = { phone, *source_id ? source_id : NULL, dry_run ? "true" : "false", by };
 
+		const char *lock[] = { phone };
+		PGresult *l;
+
 		db = fetcher_db(f);
-		if (!(res = run(db, params, &e))) {
-			if (strcmp(db_sqlstate(db), "55000") == 0) {
+		if (!(l = db_exec(db, &lock_stmt, lock, &e))) {
+			rc = fetcher_reply_db_error(req, db, "erase", &e);
+			goto out;
+		}
+		PQclear(l);
+		res = run(db, params, state, &e);
+		if (!db_is_down(db)) {
+			struct errbuf ignored;
+
+			PQclear(db_exec(db, &unlock_stmt, lock, &ignored));
+		}
+		if (!res) {
+			if (strcmp(state, "55000") == 0) {
 				log_msg(LOG_ERR, "erase refused: request id=%s: %s", req->id, e.msg);
 				rc = http_reply_error(req, 503, "privacy_key_missing",
 						      "ringlog has no privacy key ([privacy] key_file)");

@@ -8,6 +8,15 @@
 -- file ([privacy] key_file), handed to each session by the programs
 -- (ringlog.privacy_key); it is never stored in the database.
 
+-- HMAC-SHA256 in C (6 µs, against 80 µs in PL/pgSQL): pgcrypto ships with
+-- PostgreSQL (Debian: postgresql-15) and is a trusted extension, so the
+-- database's owner may create it.
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+
+-- A dead letter replayed into a call goes with the call (erasure, retention).
+CREATE INDEX IF NOT EXISTS dead_letters_replay_call ON dead_letters (replay_call_id)
+    WHERE replay_call_id IS NOT NULL;
+
 -- Calls erased: HMAC-SHA256(key, 'call:' || source_id || ':' || pbx_call_id).
 CREATE TABLE erased_calls (
     key_hash   bytea PRIMARY KEY CHECK (octet_length(key_hash) = 32),

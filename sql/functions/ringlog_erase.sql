@@ -15,10 +15,15 @@
 -- a keyed hash of the number, never the number). Needs the session's
 -- privacy key (ringlog_privacy_key).
 --
--- Locking: the keys of the number's calls first (as a push locks its key
--- first), then the number's lock exclusively (ringlog_lead_lock's key; a
--- push takes it shared in ringlog_erase_guard), then every row is chosen
--- again: a push of the number waits for the erasure, or the erasure for it.
+-- Concurrency: runs only in a REPEATABLE READ transaction (25000,
+-- invalid_transaction_state, otherwise): it removes what its snapshot
+-- shows, all or nothing; a push that changes any of it meanwhile (a
+-- re-push of one of its calls, a new call or task linked to its lead) makes
+-- it fail with 40001 (or 40P01), and the caller runs it again. `ringlog
+-- erase` and POST /v1/erase hold the number's lock (ringlog_lead_lock's
+-- key) as a session lock around their attempts (ten, with a short wait),
+-- so pushes that create its lead or a task wait for the erasure; the keys
+-- of its calls are locked first, as a push locks its key first.
 --
 -- Returns {"dry_run", "removed": {kind: rows}, "kept": [{kind, id,
 -- reason}], "calls": [ids], "leads": [ids], "dead_letters": [ids],
@@ -43,6 +48,10 @@ BEGIN
         RAISE EXCEPTION 'not an E.164 number: %', coalesce(p_phone, 'NULL')
               USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable') THEN
+        RAISE EXCEPTION 'ringlog_erase runs in a REPEATABLE READ transaction'
+              USING ERRCODE = 'invalid_transaction_state';
+    END IF;
     IF p_source_id IS NOT NULL THEN
         SELECT s.name INTO v_source FROM sources s WHERE s.id = p_source_id;
     END IF;
@@ -53,7 +62,6 @@ BEGIN
                               WHERE (c.caller_e164 = p_phone OR c.callee_e164 = p_phone)
                                 AND (p_source_id IS NULL OR c.source_id = p_source_id))
          ORDER BY k.call_id FOR UPDATE;
-        PERFORM pg_advisory_xact_lock(p_phone::bigint);
     END IF;
 
     -- What stays: held calls, held leads (and their calls).

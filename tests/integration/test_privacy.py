@@ -199,3 +199,95 @@ class Privacy(IngestCase):
         last = json.loads(ringlog("erase", "--phone", "+36301234567", "--json").stdout)
         self.assertEqual(last["removed"]["calls"], left)
         self.assertEqual(traces("301234567"), [])
+
+
+class Audit(IngestCase):
+    """Who listened, downloaded, exported: one audit row each, with the right user."""
+
+    def setUp(self):
+        execute("TRUNCATE audit_log")
+        super().setUp()
+        audio = wav(0.5, seed=7)
+        r = self.push({"call_id": "a-1", "direction": "in", "caller": "0612345678", "callee": "1002",
+                       "started_at": "2026-03-02T10:00:00Z", "duration": 5,
+                       "recording_base64": base64.b64encode(audio).decode()})
+        self.assertEqual(r.status, 200, r)
+        self.call_id = scalar("SELECT id FROM calls WHERE pbx_call_id = 'a-1'")
+        self.rec_id = scalar("SELECT id FROM recordings")
+        self.d = fetcherd("audit-fetcher")
+        self.addCleanup(self.d.stop)
+        self.token = ringlog("token", "add", "crm-backend").stdout.splitlines()[1]
+
+    def get(self, path, token=None, headers=None):
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        return request(self.d.port, "GET", path, headers=h)
+
+    def play_url(self, token):
+        r = self.get(f"/v1/calls/{self.call_id}", token)
+        self.assertEqual(r.status, 200, r)
+        return r.json()["recordings"][0]["play_url"]
+
+    def audit(self):
+        return query("""SELECT actor, auth, action, call_id, recording_id, source_name
+                          FROM audit_log ORDER BY id""")
+
+    def test_plays_are_audited_with_the_user_who_asked(self):
+        url = self.play_url(self.token)
+        self.assertIn("&u=" + b"crm-backend".hex(), url)
+        self.assertEqual(self.get(url).status, 200)
+        # a seek and a HEAD are not new plays
+        self.assertEqual(self.get(url, headers={"Range": "bytes=100-"}).status, 206)
+        self.assertEqual(request(self.d.port, "HEAD", url).status, 200)
+        # a browser's session: its user
+        r = request(self.d.port, "POST", "/v1/ui/sessions", {"user": "anna@crm"},
+                    {"Authorization": "Bearer " + self.token})
+        session = r.json()["token"]
+        surl = self.play_url(session)
+        self.assertEqual(self.get(surl, headers={"Range": "bytes=0-"}).status, 206)
+        self.assertEqual(self.get(f"/v1/recordings/{self.rec_id}?download=1", session).status, 200)
+        rows = self.audit()
+        src = "acme"
+        self.assertEqual(rows, [
+            ("crm-backend", "signed_url", "play", self.call_id, self.rec_id, src),
+            ("anna@crm", "signed_url", "play", self.call_id, self.rec_id, src),
+            ("anna@crm", "session", "download", self.call_id, self.rec_id, src)])
+        # a link made for one user cannot be passed off as another's
+        forged = surl.replace("u=" + b"anna@crm".hex(), "u=" + b"bob".hex())
+        self.assertEqual(self.get(forged).status, 403)
+        stripped = urllib.parse.urlsplit(surl)
+        q = [p for p in stripped.query.split("&") if not p.startswith("u=")]
+        self.assertEqual(self.get(stripped.path + "?" + "&".join(q)).status, 403)
+        out = ringlog("audit", "list", "--user", "anna@crm").stdout
+        self.assertEqual(len(out.splitlines()), 3, out)
+        out = ringlog("audit", "list", "--call", str(self.call_id), "--since", "1h").stdout
+        self.assertEqual(len(out.splitlines()), 4, out)
+
+    def test_an_export_records_its_filters_and_rows(self):
+        r = self.get("/v1/export.csv?from=2026-03-01&to=2026-03-31&tz=Europe/Budapest&source=acme",
+                     self.token)
+        self.assertEqual(r.status, 200, r)
+        a = wait_for_row("SELECT * FROM audit_log WHERE action = 'export' AND row_count IS NOT NULL")
+        self.assertEqual((a["actor"], a["auth"], a["source_name"], a["row_count"]),
+                         ("crm-backend", "token", "acme", 1))
+        self.assertEqual(a["filters"], {"from": "2026-03-01", "to": "2026-03-31", "tz": "Europe/Budapest",
+                                        "source": "acme", "outcome": "complete"})
+        self.assertIn("export", ringlog("audit", "list").stdout)
+
+    def test_maintain_removes_the_audit_trail_past_its_keep(self):
+        self.assertEqual(self.get(self.play_url(self.token)).status, 200)
+        execute("INSERT INTO audit_log (at, actor, auth, action) VALUES (now() - interval '3 years', 'old', 'token', 'play')")
+        out = ringlog("maintain").stdout
+        self.assertIn("removed 1 audit rows older than 730d", out)
+        self.assertEqual([r[0] for r in query("SELECT actor FROM audit_log")], ["crm-backend"])
+
+
+def wait_for_row(sql, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = row(sql)
+        if r:
+            return r
+        time.sleep(0.05)
+    raise AssertionError("no row: " + sql)

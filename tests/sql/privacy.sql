@@ -1,7 +1,7 @@
 -- Privacy (sql/040, README "Privacy"): erasing a number everywhere, the
 -- tombstone that keeps an erased call from coming back, legal holds
 -- against retention and erasure. Rolled back.
-BEGIN;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 SET client_min_messages = warning;
 TRUNCATE call_revisions, recordings, tasks, calls, call_keys, leads, agents, dead_letters, sources,

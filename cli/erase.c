@@ -119,30 +119,32 @@ static char *operator_name(const char *by)
 	return out;
 }
 
-static const struct db_stmt blob_used_stmt = {
-	"erase_blob_used", "SELECT 1 FROM recordings WHERE blob_key = $1 LIMIT 1", 1
-};
+/* Of the freed keys $1 (JSON), those no row uses now (a push may have
+ * stored the same audio again since). */
+static const char unused_sql[] =
+	"SELECT k FROM jsonb_array_elements_text($1::jsonb) k"
+	" WHERE NOT EXISTS (SELECT 1 FROM recordings r WHERE r.blob_key = k)";
 
 /* Deletes the freed blobs (after the commit: rows first); returns how many. */
 static long remove_freed(struct cli *cli, json_object *keys, long *failed)
 {
 	struct blob_store *blobs = NULL;
 	size_t n = keys ? json_object_array_length(keys) : 0;
+	const char *params[] = { keys ? json_object_to_json_string_ext(keys, JSON_C_TO_STRING_PLAIN) : "[]" };
+	PGresult *unused;
 	long removed = 0;
 
-	if (n && !(blobs = cli_blobs(cli))) {
+	if (!n)
+		return 0;
+	if (!(blobs = cli_blobs(cli)) || !(unused = cli_query(cli, unused_sql, 1, params))) {
 		*failed += (long)n;
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
-		const char *params[] = { k };
+	for (int i = 0; i < PQntuples(unused); i++) {
+		const char *k = PQgetvalue(unused, i, 0);
 		struct errbuf e;
-		PGresult *used = db_exec(cli->db, &blob_used_stmt, params, &e);
-		bool keep = !used || PQntuples(used) > 0;
 
-		PQclear(used);
-		if (keep)
+		if (!blob_key_is_valid(k))
 			continue;
 		if (blob_remove(blobs, k, &e) < 0) {
 			fprintf(stderr, "ringlog: blob %s: %s\n", k, e.msg);
@@ -151,6 +153,7 @@ static long remove_freed(struct cli *cli, json_object *keys, long *failed)
 			removed++;
 		}
 	}
+	PQclear(unused);
 	return removed;
 }
 

@@ -16,6 +16,7 @@ struct cli {
 	const struct blob_config *blobcfg; /* [recordings] store, s3_*, store_format */
 	struct blob_store *blobs;  /* opened by cli_blobs() */
 	const char *keep[3];       /* [maintain] keep_calls, keep_recordings, keep_dead_letters */
+	const char *keep_audit;    /* [maintain] keep_audit */
 };
 
 /* ringlog recordings move (recordings_move.c). */
@@ -34,6 +35,9 @@ int cmd_recordings(struct cli *cli, int argc, char **argv);
 int cmd_phones(struct cli *cli, int argc, char **argv);
 int cmd_maintain(struct cli *cli, int argc, char **argv);
 int cmd_webhook(struct cli *cli, int argc, char **argv);
+int cmd_erase(struct cli *cli, int argc, char **argv);
+int cmd_hold(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
 
 /* Connects and checks the schema is current. Returns the connection, or NULL
  * after printing why. */

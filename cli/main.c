@@ -26,6 +26,9 @@ static const char usage[] =
 	"  maintain [--dry-run]   remove what sources keep no longer (retention)\n"
 	"  webhook add|list|show|remove|rotate-secret|resume|deliveries|replay\n"
 	"                         signed events to the CRM (Standard Webhooks)\n"
+	"  erase --phone +E164    erase a person (--source S, --dry-run)\n"
+	"  hold add|remove|list   legal holds on calls and leads\n"
+	"  audit list             who played, downloaded, exported\n"
 	"\n"
 	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
 	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
@@ -37,6 +40,8 @@ struct cli_config {
 	long long recording_max;
 	char *keep[3];
 	struct blob_config blobcfg;
+	char *keep_audit;
+	char *privacy_key_file;
 };
 
 static const struct conf_key keys[] = {
@@ -53,6 +58,10 @@ static const struct conf_key keys[] = {
 	{ "maintain", "keep_dead_letters", CONF_STRING, offsetof(struct cli_config, keep[2]), "", 0, 0,
 	  false, "how long dead letters are kept unless their source says" },
 	BLOB_CONF_KEYS(struct cli_config, blobcfg),
+	{ "maintain", "keep_audit", CONF_STRING, offsetof(struct cli_config, keep_audit), "730d", 0, 0,
+	  false, "how long the audit trail (plays, downloads, exports) is kept" },
+	{ "privacy", "key_file", CONF_STRING, offsetof(struct cli_config, privacy_key_file),
+	  "/etc/ringlog/privacy.key", 0, 0, false, "key of the hashes of erased calls and numbers" },
 };
 
 static const struct {
@@ -81,6 +90,7 @@ static const struct {
 int main(int argc, char **argv)
 {
 	struct cli_config cfg = { 0 };
+	struct cli_config cfg = { NULL, NULL, 0, { NULL, NULL, NULL }, NULL, NULL };
 	const char *database = NULL, *config = NULL;
 	char *conf_argv[] = { argv[0], NULL, NULL, NULL };
 	struct conf_cli ccli;
@@ -120,6 +130,11 @@ int main(int argc, char **argv)
 	cli.recording_max = cfg.recording_max;
 	for (int k = 0; k < 3; k++)
 		cli.keep[k] = cfg.keep[k];
+	cli.keep_audit = cfg.keep_audit;
+	/* Only an erasure needs the key (and says so without it). */
+	if (*cfg.privacy_key_file && db_use_privacy_key_file(cfg.privacy_key_file, &e) < 0 &&
+	    strcmp(argv[i], "erase") == 0)
+		fprintf(stderr, "ringlog: %s\n", e.msg);
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(argv[i], commands[k].name) == 0) {
 			rc = commands[k].fn(&cli, argc - i, argv + i);

@@ -99,6 +99,40 @@ static int expire(struct cli *cli, struct db *db, const char *id, const char *ki
 	return 0;
 }
 
+/* The audit trail older than [maintain] keep_audit, in batches. */
+static const struct db_stmt audit_stmt = {
+	"maintain_audit",
+	"WITH gone AS (DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log"
+	"   WHERE at < now() - ringlog_retention($1) ORDER BY at LIMIT $2::integer"
+	"   FOR UPDATE SKIP LOCKED) RETURNING 1) SELECT count(*) FROM gone", 2
+};
+static const struct db_stmt audit_count_stmt = {
+	"maintain_audit_count",
+	"SELECT count(*) FROM audit_log WHERE at < now() - ringlog_retention($1) AND $2::integer > 0", 2
+};
+
+static int expire_audit(struct cli *cli, struct db *db, bool dry_run, long long *rows)
+{
+	char limit[16];
+	const char *params[2] = { cli->keep_audit, limit };
+	long long removed;
+
+	if (!cli->keep_audit || !*cli->keep_audit || strcmp(cli->keep_audit, "forever") == 0)
+		return 0;
+	snprintf(limit, sizeof(limit), "%d", 10 * MAINTAIN_BATCH);
+	do {
+		struct errbuf e;
+		PGresult *res = db_exec(db, dry_run ? &audit_count_stmt : &audit_stmt, params, &e);
+
+		if (!res)
+			return cli_fail("expiring the audit trail: %s", e.msg);
+		removed = atoll(PQgetvalue(res, 0, 0));
+		*rows += removed;
+		PQclear(res);
+	} while (!dry_run && removed == 10 * MAINTAIN_BATCH);
+	return 0;
+}
+
 /* Partitions ahead, then the months every source has let expire. */
 static int months(struct cli *cli, bool dry_run)
 {
@@ -132,6 +166,7 @@ int cmd_maintain(struct cli *cli, int argc, char **argv)
 	const char *params[3] = { cli->keep[0], cli->keep[1], cli->keep[2] };
 	long long total[NKINDS] = { 0 };
 	long blobs = 0, failed = 0;
+	long long audit = 0;
 	bool dry_run = false;
 	PGresult *res = NULL;
 	struct db *db;
@@ -174,6 +209,11 @@ int cmd_maintain(struct cli *cli, int argc, char **argv)
 	/* What referred to the calls of dropped months. */
 	if (!dry_run && expire(cli, db, NULL, "orphans", "now", false, &total[0], &blobs, &failed))
 		goto out;
+	if (expire_audit(cli, db, dry_run, &audit))
+		goto out;
+	if (audit)
+		printf("%s %lld audit rows older than %s\n", dry_run ? "would remove" : "removed", audit,
+		       cli->keep_audit);
 	printf("%s %lld calls, %lld recordings, %lld dead letters; %ld blobs deleted%s\n",
 	       dry_run ? "would remove" : "removed", total[0], total[1], total[2], blobs,
 	       dry_run ? " (dry run: nothing changed)" : "");
@@ -182,8 +222,9 @@ int cmd_maintain(struct cli *cli, int argc, char **argv)
 		printf("ringlog_maintain_removed{kind=\"calls\"} %lld\n"
 		       "ringlog_maintain_removed{kind=\"recordings\"} %lld\n"
 		       "ringlog_maintain_removed{kind=\"dead_letters\"} %lld\n"
-		       "ringlog_maintain_blobs_deleted %ld\nringlog_maintain_blob_errors %ld\n",
-		       total[0], total[1], total[2], blobs, failed);
+		       "ringlog_maintain_blobs_deleted %ld\nringlog_maintain_blob_errors %ld\n"
+		       "ringlog_maintain_removed{kind=\"audit\"} %lld\n",
+		       total[0], total[1], total[2], blobs, failed, audit);
 	rc = failed ? 1 : 0;
 out:
 	PQclear(res);

@@ -8,16 +8,17 @@
 #include "ringlog/auth.h"
 
 static const char usage[] =
-	"ringlog token add NAME       make a token (printed once)\n"
+	"ringlog token add NAME [--scope erase]   make a token (printed once); --scope erase:\n"
+	"                             it may also erase a person (POST /v1/erase)\n"
 	"       ringlog token list\n"
 	"       ringlog token revoke ID|NAME";
 
-static int add(struct cli *cli, const char *name)
+static int add(struct cli *cli, const char *name, const char *scope)
 {
 	char *token = auth_new_token();
 	unsigned char sum[AUTH_SHA256_LEN];
 	char hex[2 * AUTH_SHA256_LEN + 1];
-	const char *params[] = { name, hex };
+	const char *params[] = { name, hex, scope };
 	PGresult *res;
 
 	if (!token)
@@ -28,8 +29,9 @@ static int add(struct cli *cli, const char *name)
 	}
 	auth_sha256(token, strlen(token), sum);
 	auth_hex(sum, sizeof(sum), hex);
-	res = cli_query(cli, "INSERT INTO api_tokens (name, token_sha256) VALUES ($1, decode($2, 'hex'))"
-			     " RETURNING id", 2, params);
+	res = cli_query(cli, "INSERT INTO api_tokens (name, token_sha256, scopes)"
+			     " VALUES ($1, decode($2, 'hex'), CASE WHEN $3::text IS NULL THEN '{}'"
+			     " ELSE ARRAY[$3::text] END) RETURNING id", 3, params);
 	if (!res) {
 		free(token);
 		return 1;
@@ -47,6 +49,7 @@ static int list(struct cli *cli)
 		"SELECT id, name, to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
 		" coalesce(to_char(last_used_at, 'YYYY-MM-DD HH24:MI'), 'never'),"
 		" CASE WHEN revoked_at IS NULL THEN 'active' ELSE 'revoked' END"
+		" || CASE WHEN scopes <> '{}' THEN ' (' || array_to_string(scopes, ',') || ')' ELSE '' END"
 		" FROM api_tokens ORDER BY id", 0, NULL);
 
 	if (!res)
@@ -84,7 +87,12 @@ int cmd_token(struct cli *cli, int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : "";
 
 	if (strcmp(sub, "add") == 0 && argc == 3)
-		return add(cli, argv[2]);
+		return add(cli, argv[2], NULL);
+	if (strcmp(sub, "add") == 0 && argc == 5 && strcmp(argv[3], "--scope") == 0) {
+		if (strcmp(argv[4], "erase") != 0)
+			return cli_fail("unknown scope %s (known: erase)", argv[4]);
+		return add(cli, argv[2], argv[4]);
+	}
 	if (strcmp(sub, "list") == 0 && argc == 2)
 		return list(cli);
 	if (strcmp(sub, "revoke") == 0 && argc == 3)

@@ -164,3 +164,35 @@ bool fetcher_authorized_or_query(struct fetcher *f, struct http_request *req, en
 
 	return authorize(f, req, token ? token : http_query_param(req, "token"), rc, true);
 }
+
+static const struct db_stmt scope_stmt = {
+	"fetcher_token_scope",
+	"SELECT $2 = ANY (scopes) FROM api_tokens WHERE token_sha256 = decode($1, 'hex') AND revoked_at IS NULL",
+	2
+};
+
+bool fetcher_authorized_scope(struct fetcher *f, struct http_request *req, const char *scope,
+			      enum MHD_Result *rc)
+{
+	unsigned char sum[AUTH_SHA256_LEN];
+	char hex[2 * AUTH_SHA256_LEN + 1];
+	const char *params[] = { hex, scope }, *token = bearer(req);
+	struct errbuf e;
+	PGresult *res;
+	bool ok;
+
+	if (!authorize(f, req, token, rc, false))
+		return false;
+	auth_sha256(token, strlen(token), sum);
+	auth_hex(sum, sizeof(sum), hex);
+	if (!(res = db_exec(fetcher_db(f), &scope_stmt, params, &e))) {
+		*rc = fetcher_reply_db_error(req, fetcher_db(f), "token scope", &e);
+		return false;
+	}
+	ok = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (!ok)
+		*rc = http_reply_error(req, 403, "insufficient_scope",
+				       "this token may not %s (ringlog token add NAME --scope %s)", scope, scope);
+	return ok;
+}

@@ -193,7 +193,7 @@ static int read_filters(struct fetcher *f, struct http_request *req, struct call
 	return 0;
 }
 
-static json_object *page(struct fetcher *f, PGresult *res, long long limit)
+static json_object *page(struct fetcher *f, PGresult *res, long long limit, const char *user)
 {
 	struct source_set *set = source_cache_get(f->sources);
 	json_object *out = json_object_new_object(), *calls = json_object_new_array();
@@ -206,7 +206,7 @@ static json_object *page(struct fetcher *f, PGresult *res, long long limit)
 
 		if (!call)
 			continue;
-		fetcher_call_links(f, set, call, now);
+		fetcher_call_links(f, set, call, now, user);
 		fetcher_add_call_phones(call);
 		json_object_array_add(calls, call);
 	}
@@ -245,7 +245,7 @@ enum MHD_Result fetcher_handle_calls(struct http_request *req, void *app)
 		rc = fetcher_reply_db_error(req, db, "call log", &e);
 		goto out;
 	}
-	rc = http_reply_json(req, 200, page(f, res, q.limit_n));
+	rc = http_reply_json(req, 200, page(f, res, q.limit_n, req->user));
 	PQclear(res);
 out:
 	source_set_unref(q.set);
@@ -254,8 +254,8 @@ out:
 	return rc;
 }
 
-int fetcher_call_object(struct fetcher *f, struct db *db, long long id, json_object **out,
-			struct errbuf *e)
+int fetcher_call_object(struct fetcher *f, struct db *db, long long id, const char *user,
+			json_object **out, struct errbuf *e)
 {
 	char idtext[24];
 	const char *params[] = { idtext };
@@ -272,7 +272,7 @@ int fetcher_call_object(struct fetcher *f, struct db *db, long long id, json_obj
 	if (!*out)
 		return 0;
 	set = source_cache_get(f->sources);
-	fetcher_call_links(f, set, *out, (long long)time(NULL));
+	fetcher_call_links(f, set, *out, (long long)time(NULL), user);
 	source_set_unref(set);
 	fetcher_add_call_phones(*out);
 	return 0;
@@ -292,7 +292,7 @@ enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
 	if (!fetcher_path_id(req, &id))
 		return http_reply_error(req, 404, "not_found", "a call id is a positive integer");
 	db = fetcher_read_db(f);
-	if (fetcher_call_object(f, db, id, &call, &e) < 0)
+	if (fetcher_call_object(f, db, id, req->user, &call, &e) < 0)
 		return fetcher_reply_db_error(req, db, "call", &e);
 	if (!call)
 		return http_reply_error(req, 404, "not_found", "no call has id %lld", id);

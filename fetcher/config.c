@@ -94,6 +94,8 @@ const struct conf_key fetcher_conf_keys[] = {
 	    "seconds delivered webhook events stay listed (`ringlog webhook deliveries`)"),
 	KEY("fetcher", "webhook_keep_failed", CONF_INT, webhook_keep_failed_s, "2592000", 60, 365 * 86400,
 	    "seconds failed webhook events are kept for `ringlog webhook replay`"),
+	KEY("privacy", "key_file", CONF_STRING, privacy_key_file, "/etc/ringlog/privacy.key", 0, 0,
+	    "key (32+ bytes) of the hashes of erased calls and numbers; the same file for every program"),
 	KEY("recordings", "blob_dir", CONF_STRING, blob_dir, "/var/lib/ringlog/recordings", 0, 0,
 	    "blob store of recordings, shared with ringlog-ingestd (made on first use)"),
 	KEY("recordings", "max_size", CONF_BYTES, recording_max, "100M", 1024, 1LL << 40,

@@ -46,6 +46,7 @@ struct export {
 	char request_id[65];
 	int phone_style;      /* enum phone_style of caller and callee */
 	char delimiter, region[3];
+	long long audit_id;   /* its row in the audit trail */
 };
 
 /* Takes the next row. Returns 1 with X->row set, 0 when none is ready yet
@@ -169,6 +170,7 @@ static void export_release(void *cls)
 		cancel_copy(x);
 	metrics_inc(x->done ? &exports_complete : x->failed ? &exports_failed : &exports_cancelled);
 	metrics_add(&export_rows, (unsigned long long)(x->rows > 1 ? x->rows - 1 : 0));
+	fetcher_audit_export_done(x->f, x->audit_id, x->rows > 1 ? x->rows - 1 : 0, outcome);
 	log_msg(x->done ? LOG_INFO : LOG_NOTICE, "export id=%s outcome=%s rows=%lld bytes=%lld ms=%.1f",
 		x->request_id, outcome, x->rows > 1 ? x->rows - 1 : 0, x->bytes,
 		(double)(http_monotonic_ns() - x->start_ns) / 1e6);
@@ -282,6 +284,27 @@ static int start_copy(struct http_request *req, struct export *x, const struct e
 	return -1;
 }
 
+/* The export's audit row: who, and the filters as asked. */
+static long long audit_export(struct fetcher *f, struct http_request *req, const struct export_query *q)
+{
+	static const char *const names[] = { "from", "to", "tz", "source", "agent", "direction",
+					     "delimiter", "bom", "phone_format", NULL };
+	json_object *filters = json_object_new_object();
+	const char *source = http_query_param(req, "source");
+	long long id;
+
+	(void)q;
+	for (int i = 0; names[i]; i++) {
+		const char *v = http_query_param(req, names[i]);
+
+		if (v)
+			json_object_object_add(filters, names[i], json_object_new_string(v));
+	}
+	id = fetcher_audit_export(f, req, source, filters);
+	json_object_put(filters);
+	return id;
+}
+
 enum MHD_Result fetcher_handle_export(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
@@ -319,6 +342,15 @@ enum MHD_Result fetcher_handle_export(struct http_request *req, void *app)
 		db_return_to_thread(x->db);
 		atomic_fetch_sub(&f->exports, 1);
 		free(x);
+		goto out;
+	}
+	if ((x->audit_id = audit_export(f, req, &q)) < 0) {
+		cancel_copy(x);
+		db_return_to_thread(x->db);
+		atomic_fetch_sub(&f->exports, 1);
+		free(x);
+		http_add_header(req, "Retry-After", "5");
+		rc = http_reply_error(req, 503, "unavailable", "the export cannot be recorded in the audit trail");
 		goto out;
 	}
 	http_add_header(req, MHD_HTTP_HEADER_CONTENT_DISPOSITION, buf_str(&filename));

@@ -26,6 +26,7 @@ struct fetcher_config {
 	long long max_connections;
 	long long max_connections_per_ip;
 	char *signing_key_file;
+	char *privacy_key_file;
 	long long play_url_ttl_s;
 	char *public_url;
 	long long click2call_timeout_s;
@@ -124,17 +125,25 @@ enum MHD_Result fetcher_handle_ui_session(struct http_request *req, void *app);
 
 /* The signed URL a browser plays recording ID with, valid for
  * play_url_ttl seconds from NOW: "{public_url}/v1/recordings/{id}?expires=
- * {unix}&sig={hex}". Appended to OUT. The recordings endpoint checks it with
- * sign_check(key, FETCHER_SIGN_RECORDING, id, expires, sig, now). */
+ * {unix}&u={hex USER}&sig={hex}". Appended to OUT. USER (who asked for the
+ * link: the audit trail names them for the play) is signed with it; the
+ * recordings endpoint checks it with fetcher_play_signature_ok(). */
 #define FETCHER_SIGN_RECORDING "recording"
-void fetcher_play_url(const struct fetcher *f, long long id, long long now, struct buf *out);
+#define FETCHER_PLAY_USER_MAX 256
+void fetcher_play_url(const struct fetcher *f, long long id, const char *user, long long now,
+		      struct buf *out);
+/* Checks a play link's EXPIRES, U (hex user, may be NULL: a link of an
+ * older version) and SIG at NOW. *USER is the decoded user (caller frees)
+ * or NULL. */
+enum sign_status fetcher_play_signature(const struct fetcher *f, long long id, const char *expires,
+					const char *u, const char *sig, long long now, char **user);
 
 /* The objects the API returns for GET /v1/calls/{id}, /v1/leads/{id} and a
  * task, read with DB: *OUT is a new object (caller puts it) or NULL when
- * there is no such row. Returns 0, or -1 with E filled (database). Webhook
+ * there is no such row; USER (or NULL) is named in play links. Returns 0, or -1 with E filled (database). Webhook
  * events carry the same objects (webhooks.c). */
-int fetcher_call_object(struct fetcher *f, struct db *db, long long id, json_object **out,
-			struct errbuf *e) RL_MUST_CHECK;
+int fetcher_call_object(struct fetcher *f, struct db *db, long long id, const char *user,
+			json_object **out, struct errbuf *e) RL_MUST_CHECK;
 int fetcher_lead_object(struct fetcher *f, struct db *db, long long id, json_object **out,
 			struct errbuf *e) RL_MUST_CHECK;
 int fetcher_task_object(struct db *db, long long id, json_object **out, struct errbuf *e) RL_MUST_CHECK;
@@ -158,7 +167,8 @@ enum MHD_Result fetcher_handle_webhook_rotate(struct http_request *req, void *ap
  * unavailable_reason / unavailable_message (for a person); the hidden
  * _ref, _url and _error_code keys are removed. Its lead's crm_url falls
  * back to the call's source's crm_url_template. SET may be NULL. */
-void fetcher_call_links(struct fetcher *f, struct source_set *set, json_object *call, long long now);
+void fetcher_call_links(struct fetcher *f, struct source_set *set, json_object *call, long long now,
+			const char *user);
 /* Sets LEAD's crm_url from SRC's crm_url_template ({id}: crm_id, else
  * ringlog's id; {phone}: +E.164; {e164}) when the lead has none. */
 void fetcher_lead_crm_url(const struct source *src, json_object *lead);
@@ -264,6 +274,27 @@ void fetcher_add_call_phones(json_object *call);
  * of room after it; *LEN updated), or NULL when nothing changed. */
 char *fetcher_export_phones(const char *row, int *len, char delim, enum phone_style style,
 			    const char *region);
+
+/* ---- the audit trail (audit.c) ---------------------------------------- */
+
+/* Records a play or download of RECORDING_ID by REQ's user (its call and
+ * source looked up). Returns 0, or -1 (logged). */
+int fetcher_audit_play(struct fetcher *f, struct http_request *req, long long recording_id, bool download);
+/* Records an export by REQ's user with its FILTERS (borrowed) and SOURCE
+ * (NULL: all). Returns the row's id, or -1 (logged). */
+long long fetcher_audit_export(struct fetcher *f, struct http_request *req, const char *source,
+			       json_object *filters);
+/* Adds the row count and OUTCOME (complete, cancelled, failed) to export
+ * audit row AUDIT_ID (<= 0: none). */
+void fetcher_audit_export_done(struct fetcher *f, long long audit_id, long long rows, const char *outcome);
+
+/* Erasing a person through the API (erase.c): POST /v1/erase, for a token
+ * with the "erase" scope (ringlog token add NAME --scope erase). */
+enum MHD_Result fetcher_handle_erase(struct http_request *req, void *app);
+/* As fetcher_authorized_backend, and the token must have SCOPE (403
+ * insufficient_scope otherwise). */
+bool fetcher_authorized_scope(struct fetcher *f, struct http_request *req, const char *scope,
+			      enum MHD_Result *rc);
 
 /* Export metrics (export.c), registered before serving. */
 void fetcher_export_metrics_register(void);

@@ -80,7 +80,7 @@ static void set_unplayable(json_object *r, const char *reason, const char *sourc
 }
 
 static void recording_links(struct fetcher *f, json_object *r, const struct source *src,
-			    const char *source, long long now, struct buf *url)
+			    const char *source, long long now, const char *user, struct buf *url)
 {
 	const char *state = str(r, "state"), *why = NULL;
 	json_object *id;
@@ -95,7 +95,7 @@ static void recording_links(struct fetcher *f, json_object *r, const struct sour
 		set_unplayable(r, why, source);
 	} else {
 		buf_reset(url);
-		fetcher_play_url(f, json_object_get_int64(id), now, url);
+		fetcher_play_url(f, json_object_get_int64(id), user, now, url);
 		json_object_object_add(r, "play_url", json_object_new_string(buf_str(url)));
 		json_object_object_add(r, "unavailable_reason", NULL);
 		json_object_object_add(r, "unavailable_message", NULL);
@@ -126,7 +126,8 @@ void fetcher_lead_crm_url(const struct source *src, json_object *lead)
 	buf_release(&plus);
 }
 
-void fetcher_call_links(struct fetcher *f, struct source_set *set, json_object *call, long long now)
+void fetcher_call_links(struct fetcher *f, struct source_set *set, json_object *call, long long now,
+			const char *user)
 {
 	const char *source = str(call, "source");
 	const struct source *src = set && source ? source_set_find(set, source) : NULL;
@@ -138,6 +139,6 @@ void fetcher_call_links(struct fetcher *f, struct source_set *set, json_object *
 	if (json_object_object_get_ex(call, "recordings", &recs))
 		for (size_t i = 0; i < json_object_array_length(recs); i++)
 			recording_links(f, json_object_array_get_idx(recs, i), src,
-					source ? source : "?", now, &url);
+					source ? source : "?", now, user, &url);
 	buf_release(&url);
 }

@@ -62,6 +62,7 @@ static int prepare(struct upkeep *u)
 
 	load_ui(u->f);
 	if (sign_key_load(&u->f->sign_key, u->f->cfg->signing_key_file, &e) < 0 ||
+	    (*u->f->cfg->privacy_key_file && db_use_privacy_key_file(u->f->cfg->privacy_key_file, &e) < 0) ||
 	    open_blobs(u->f, &e) < 0 ||
 	    db_connect(u->db, &e) < 0 || db_check_schema(u->db, &e) < 0 || reload_sources(u, &e) < 0 ||
 	    !(u->f->zones = fetcher_zones_load(u->db, &e))) {

@@ -37,14 +37,22 @@ static int parse_id(const char *s, long long *id)
 	return 0;
 }
 
+/* A play link: who it was made for becomes the request's user (the audit
+ * trail names them); a link without one (made before links named users)
+ * plays as "(play link)". */
 static bool signed_ok(struct fetcher *f, struct http_request *req, long long id, enum MHD_Result *rc)
 {
-	enum sign_status st = sign_check(&f->sign_key, FETCHER_SIGN_RECORDING, id,
-					 http_query_param(req, "expires"), http_query_param(req, "sig"),
-					 (long long)time(NULL));
+	char *user = NULL;
+	enum sign_status st = fetcher_play_signature(f, id, http_query_param(req, "expires"),
+						     http_query_param(req, "u"), http_query_param(req, "sig"),
+						     (long long)time(NULL), &user);
 
-	if (st == SIGN_OK)
+	if (st == SIGN_OK) {
+		free(req->user);
+		req->user = user ? user : strdup("(play link)");
+		req->auth = "signed_url";
 		return true;
+	}
 	if (st == SIGN_EXPIRED)
 		*rc = http_reply_error(req, 403, "url_expired", "this play link has expired: ask for a new one");
 	else
@@ -79,6 +87,21 @@ static enum MHD_Result unavailable(struct http_request *req, const char *why)
 
 static enum MHD_Result lookup(struct fetcher *f, struct http_request *req, struct play *pl);
 
+/* Audits a play whose first byte is being served: a GET answered with the
+ * audio from its start (no Range, or one from byte 0); a seek, a HEAD or a
+ * revalidation is not a new play. */
+static enum MHD_Result audited(struct fetcher *f, struct http_request *req, const struct play *pl,
+			       enum MHD_Result rc)
+{
+	const char *range = http_header(req, MHD_HTTP_HEADER_RANGE), *o = req->log_outcome;
+
+	if (rc == MHD_YES && strcmp(req->method, "GET") == 0 && o &&
+	    (strcmp(o, "stored") == 0 || strcmp(o, "partial") == 0 || strcmp(o, "streamed") == 0) &&
+	    (!range || strncmp(range, "bytes=0-", 8) == 0))
+		(void)fetcher_audit_play(f, req, pl->id, pl->download);
+	return rc;
+}
+
 /* The request waits on a download: answer from where it stands. */
 static enum MHD_Result follow(struct fetcher *f, struct http_request *req, struct play *pl)
 {
@@ -87,7 +110,7 @@ static enum MHD_Result follow(struct fetcher *f, struct http_request *req, struc
 	if (flight_wait(pl->fl, req->conn, playback_wants_range(req), &v))
 		return MHD_YES; /* suspended: called again when it moves */
 	if (v.state == FLIGHT_STREAMING)
-		return playback_streaming(req, pl->fl, &v, pl->id, pl->download);
+		return audited(f, req, pl, playback_streaming(req, pl->fl, &v, pl->id, pl->download));
 	flight_unref(pl->fl);
 	pl->fl = NULL;
 	if (v.state == FLIGHT_STORED)
@@ -120,7 +143,7 @@ static enum MHD_Result serve_row(struct fetcher *f, struct http_request *req, st
 									: PQgetvalue(res, 0, 2));
 	s.stored_at = atoll(PQgetvalue(res, 0, 3));
 	PQclear(res);
-	return playback_stored(req, f->blobs, &s, pl->download);
+	return audited(f, req, pl, playback_stored(req, f->blobs, &s, pl->download));
 }
 
 static enum MHD_Result lookup(struct fetcher *f, struct http_request *req, struct play *pl)

@@ -4,6 +4,7 @@ const struct http_route fetcher_routes[] = {
 	{ "GET", "/v1/calls/live", fetcher_handle_live, false },
 	{ "GET", "/v1/calls/live/stream", fetcher_handle_live_stream, false },
 	{ "POST", "/v1/click2call", fetcher_handle_click2call, true },
+	{ "POST", "/v1/erase", fetcher_handle_erase, true },
 	{ "GET", "/v1/click2call/{id}", fetcher_handle_click2call_show, false },
 	{ "POST", "/v1/ui/sessions", fetcher_handle_ui_session, true },
 	{ "GET HEAD", "/ui/", fetcher_handle_ui, false },

@@ -224,7 +224,7 @@ static char *render_body(struct wh_worker *wk, const struct event *ev, bool *gon
 
 	*gone = false;
 	if (strncmp(ev->type, "call.", 5) == 0 || strncmp(ev->type, "recording.", 10) == 0)
-		rc = fetcher_call_object(wk->w->f, wk->db, ev->object_id, &data, e);
+		rc = fetcher_call_object(wk->w->f, wk->db, ev->object_id, NULL, &data, e);
 	else if (strncmp(ev->type, "lead.", 5) == 0)
 		rc = fetcher_lead_object(wk->w->f, wk->db, ev->object_id, &data, e);
 	else

@@ -8,6 +8,8 @@
 const struct conf_key ingest_conf_keys[] = {
 	KEY("database", "url", CONF_STRING, database_url, "",
 	    0, 0, "libpq connection string or URI (empty: libpq's PG* environment)"),
+	KEY("privacy", "key_file", CONF_STRING, privacy_key_file, "/etc/ringlog/privacy.key", 0, 0,
+	    "key of the hashes of erased calls (an erased call's push is dropped); as for the fetcher"),
 	KEY("ingest", "listen", CONF_STRING, listen, "127.0.0.1:8080", 0, 0,
 	    "address and port to serve (port 0 picks a free one)"),
 	KEY("ingest", "threads", CONF_INT, threads, "4", 1, 256,

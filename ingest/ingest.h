@@ -15,6 +15,7 @@
 
 struct ingest_config {
 	char *database_url;
+	char *privacy_key_file;
 	char *listen;
 	long long threads;
 	long long writers;

@@ -153,6 +153,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	if (*cfg.privacy_key_file && db_use_privacy_key_file(cfg.privacy_key_file, &e) < 0) {
+		log_msg(LOG_ERR, "cannot start: %s", e.msg);
+		goto out;
+	}
 	up.db = db_new(cfg.database_url, "ringlog-ingestd");
 	up.next_refresh = time(NULL) + cfg.source_refresh_s;
 	if (prepare_database(&in, up.db) < 0)

@@ -1,11 +1,14 @@
 #include "ringlog/db.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ringlog/auth.h"
 #include "ringlog/xalloc.h"
 
 #ifndef RINGLOG_SCHEMA_VERSIONS
@@ -74,17 +77,48 @@ static int mark_down(struct db *db, struct errbuf *e, const char *what)
 	return -1;
 }
 
+/* "-c ringlog.privacy_key=<hex>", set once before any thread connects. */
+static char *privacy_options;
+
+int db_use_privacy_key_file(const char *path, struct errbuf *e)
+{
+	unsigned char data[4096], sum[AUTH_SHA256_LEN];
+	char hex[2 * AUTH_SHA256_LEN + 1];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 1;
+		return err_set(e, "cannot read the privacy key %s: %s", path, strerror(errno));
+	}
+	n = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	if (n < 32)
+		return err_set(e, "the privacy key %s is shorter than 32 bytes (make one with: "
+			       "head -c 32 /dev/urandom | base64 > %s)", path, path);
+	auth_sha256(data, n, sum);
+	auth_hex(sum, sizeof(sum), hex);
+	free(privacy_options);
+	privacy_options = xmalloc(sizeof("-c ringlog.privacy_key=") + sizeof(hex));
+	strcpy(privacy_options, "-c ringlog.privacy_key=");
+	strcat(privacy_options, hex);
+	return 0;
+}
+
 int db_connect(struct db *db, struct errbuf *e)
 {
 	static const char *const keys[] = { "dbname", "fallback_application_name",
-					     "connect_timeout", NULL };
-	const char *values[] = { db->conninfo, db->application_name, "5", NULL };
+					     "connect_timeout", "options", NULL };
+	const char *values[] = { db->conninfo, db->application_name, "5", NULL, NULL };
 
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	drop_connection(db);
 	if (db->down && now_ns() < db->next_attempt_ns)
 		return err_set(e, "database unavailable (retrying shortly)");
+	if (privacy_options) /* else NULL: libpq's default (PGOPTIONS) */
+		values[3] = privacy_options;
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(db->conn) != CONNECTION_OK)
 		return mark_down(db, e, "connect");

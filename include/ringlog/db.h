@@ -82,6 +82,14 @@ enum { DB_SLOT_PRIMARY, DB_SLOT_READ, DB_THREAD_SLOTS };
 struct db *db_for_thread_slot(int slot, const char *conninfo, const char *application_name);
 struct db *db_take_from_thread_slot(int slot, const char *conninfo, const char *application_name);
 
+/* The privacy key (README "Privacy"): reads the key file PATH (at least 32
+ * bytes; its SHA-256 is the key) and hands the key to every connection made
+ * afterwards as the setting ringlog.privacy_key (libpq options), so SQL can
+ * compute keyed hashes of erased calls and numbers; the key is never stored
+ * in the database. Call once, before any thread connects. Returns 0, 1 when
+ * PATH does not exist (no key: nothing was ever erasable), or -1 with E. */
+int db_use_privacy_key_file(const char *path, struct errbuf *e) RL_MUST_CHECK;
+
 /* Checks that the schema has every migration this build was made with
  * (RINGLOG_SCHEMA_VERSIONS). Returns 0, or -1 with E saying what to run. */
 int db_check_schema(struct db *db, struct errbuf *e) RL_MUST_CHECK;

@@ -5,7 +5,9 @@
 -- is instant whatever it holds; the keys of its calls, and with them their
 -- recordings' rows, revisions and tasks, then go in small batches
 -- (ringlog_expire 'orphans'), before their blobs. calls_default is never
--- dropped: its expired calls go by batches. Returns each month dropped (or,
+-- dropped: its expired calls go by batches. Nor is a month that holds a
+-- call on legal hold (holds: the call, or its lead): its other calls go by
+-- batches too (ringlog_expire skips the held ones). Returns each month dropped (or,
 -- P_DRY_RUN, that would be) and about how many calls it held.
 CREATE OR REPLACE FUNCTION ringlog_drop_expired_months(p_default interval, p_dry_run boolean DEFAULT false)
 RETURNS TABLE (month text, calls bigint)
@@ -13,6 +15,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_keep  interval;  -- the longest keep of any source; NULL: some keep for ever
     v_part  record;
+    v_from  timestamptz;
+    v_to    timestamptz;
 BEGIN
     IF EXISTS (SELECT 1 FROM sources s WHERE coalesce(s.keep_calls, p_default) IS NULL) THEN
         RETURN;
@@ -26,6 +30,13 @@ BEGIN
                AT TIME ZONE 'UTC' <= now() - coalesce(v_keep, interval '0')
          ORDER BY c.relname
     LOOP
+        v_from := to_date(substr(v_part.relname, 7), 'YYYY_MM')::timestamp AT TIME ZONE 'UTC';
+        v_to := (to_date(substr(v_part.relname, 7), 'YYYY_MM') + interval '1 month')::timestamp
+                AT TIME ZONE 'UTC';
+        CONTINUE WHEN EXISTS (SELECT 1 FROM holds h JOIN call_keys k ON k.call_id = h.call_id
+                               WHERE k.started_at >= v_from AND k.started_at < v_to)
+                   OR EXISTS (SELECT 1 FROM holds h JOIN calls x ON x.lead_id = h.lead_id
+                               WHERE x.started_at >= v_from AND x.started_at < v_to);
         month := replace(substr(v_part.relname, 7), '_', '-');
         calls := greatest(v_part.reltuples, 0)::bigint;
         IF NOT p_dry_run THEN

@@ -12,7 +12,8 @@
 -- more. The caller commits, then deletes those blobs: a blob goes only
 -- after its rows, so no row ever points to a missing blob (a crash in
 -- between leaves orphans for `ringlog recordings gc`). P_DRY_RUN: counts
--- everything that would go, removes nothing.
+-- everything that would go, removes nothing. Calls on legal hold (holds:
+-- the call, or its lead) and their recordings stay (ringlog_held).
 CREATE OR REPLACE FUNCTION ringlog_expire(p_kind text, p_source_id bigint, p_before timestamptz,
                                           p_limit integer, p_dry_run boolean DEFAULT false,
                                           OUT removed bigint, OUT freed_blobs text[])
@@ -39,6 +40,7 @@ BEGIN
             SELECT k.call_id FROM call_keys k
              WHERE k.started_at < p_before
                AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = k.call_id AND c.started_at = k.started_at)
+               AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.call_id = k.call_id)
              ORDER BY k.started_at LIMIT CASE WHEN p_dry_run THEN NULL ELSE p_limit END) x;
         removed := coalesce(array_length(v_ids, 1), 0);
         IF p_dry_run OR v_ids IS NULL THEN
@@ -57,10 +59,12 @@ BEGIN
     IF p_dry_run THEN
         IF p_kind = 'calls' THEN
             SELECT count(*) INTO removed FROM calls c
-             WHERE c.source_id = p_source_id AND c.started_at < p_before;
+             WHERE c.source_id = p_source_id AND c.started_at < p_before
+               AND NOT ringlog_held(c.id, c.lead_id);
         ELSE
             SELECT count(*) INTO removed FROM recordings r JOIN calls c ON c.id = r.call_id
-             WHERE c.source_id = p_source_id AND c.started_at < p_before;
+             WHERE c.source_id = p_source_id AND c.started_at < p_before
+               AND NOT ringlog_held(c.id, c.lead_id);
         END IF;
         RETURN;
     END IF;
@@ -69,6 +73,7 @@ BEGIN
     SELECT array_agg(id) INTO v_ids FROM (
         SELECT c.id FROM calls c
          WHERE c.source_id = p_source_id AND c.started_at < p_before
+           AND NOT ringlog_held(c.id, c.lead_id)
            AND (p_kind = 'calls' OR EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id))
          ORDER BY c.started_at LIMIT p_limit FOR UPDATE SKIP LOCKED) x;
     IF v_ids IS NULL THEN

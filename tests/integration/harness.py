@@ -69,6 +69,7 @@ def reset_database():
     """Empties every table but the schema's own bookkeeping."""
     execute("""TRUNCATE call_revisions, recordings, tasks, calls, leads, agents,
                dead_letters, api_tokens, sources, call_events RESTART IDENTITY CASCADE""")
+    execute("TRUNCATE holds, erased_calls, erasures, audit_log RESTART IDENTITY")
 
 
 def pg_stop():

@@ -156,7 +156,7 @@ class CallDetail(FetcherCase):
         [rec] = call["recordings"]
         self.assertEqual(rec["state"], "remote")
         self.assertEqual(rec["duration_s"], 187)  # not measured yet: the billable seconds
-        m = re.fullmatch(r"/v1/recordings/(\d+)\?expires=(\d+)&sig=([0-9a-f]{64})", rec["play_url"])
+        m = re.fullmatch(r"/v1/recordings/(\d+)\?expires=(\d+)&u=([0-9a-f]+)&sig=([0-9a-f]{64})", rec["play_url"])
         self.assertIsNotNone(m, rec["play_url"])
         self.assertEqual(int(m.group(1)), rec["id"])
         self.assertEqual(self.ok("/v1/calls", lead_id=lead)["calls"][0]["recordings"][0]["id"], rec["id"])

@@ -1,0 +1,21 @@
+-- BEFORE INSERT on call_keys (sql/040): the key of an erased call (its
+-- keyed hash is in erased_calls) is not inserted (RETURN NULL), so nothing
+-- of the call is stored again, whoever writes it: a spooled push, a
+-- dead-letter replay, a reconciliation pull. A writer sees "no key row
+-- inserted and no existing call": ringlog_ingest_call answers 'erased'.
+-- While nothing was ever erased this costs one look at an empty table; the
+-- session needs the privacy key (ringlog_privacy_key) once something was.
+CREATE OR REPLACE FUNCTION ringlog_erased_key() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM erased_calls) THEN
+        RETURN NEW;
+    END IF;
+    IF EXISTS (SELECT 1 FROM erased_calls e
+                WHERE e.key_hash = ringlog_privacy_hmac(ringlog_privacy_key(),
+                                       'call:' || NEW.source_id || ':' || NEW.pbx_call_id)) THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;

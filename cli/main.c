@@ -90,7 +90,6 @@ static const struct {
 int main(int argc, char **argv)
 {
 	struct cli_config cfg = { 0 };
-	struct cli_config cfg = { NULL, NULL, 0, { NULL, NULL, NULL }, NULL, NULL };
 	const char *database = NULL, *config = NULL;
 	char *conf_argv[] = { argv[0], NULL, NULL, NULL };
 	struct conf_cli ccli;

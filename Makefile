@@ -33,9 +33,13 @@ ifeq ($(SAN),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
 endif
-ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude \
-              $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
-LIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lb64 -lpthread -lm
+# pkg-config is asked when a flag is first used, not when this file is read:
+# `make run` and `make test` install the packages first (scripts/deps.sh).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS  = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)))$(PKG_LIBS)
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude \
+              $(PKG_CFLAGS) -MMD -MP
+LIBS      = $(PKG_LIBS) -lb64 -lpthread -lm
 
 SCHEMA_VERSIONS := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p' | sort -n | paste -sd, -)
 
@@ -55,7 +59,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all test unit integration chaos valgrind systemd-smoke run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
+.PHONY: fresh-check all test unit integration chaos valgrind systemd-smoke run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
 all: $(BINS)
 
 Q := $(if $(V),,@)
@@ -135,7 +139,8 @@ integration: all
 
 # The whole suite: unit tests, then integration tests against a throwaway
 # PostgreSQL cluster and the real daemons over loopback.
-test: all $(UNIT_BINS)
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@RINGLOG_BUILD=$(BUILD) tests/run-all $(UNIT_BINS)
 
 # Fault tests (loopback, bounded in time): kill -9 under load, PostgreSQL
@@ -156,8 +161,14 @@ valgrind: $(UNIT_BINS)
 deps:
 	@scripts/deps.sh build test
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@RINGLOG_BUILD=$(BUILD) scripts/run-demo
+
+# A fresh Debian 12 root (debootstrap) where a clone must pass `make run`,
+# Ctrl-C and `make test` with nothing installed beforehand but git and make.
+fresh-check:
+	@scripts/fresh-check
 
 bench: deps all
 	@scripts/deps.sh bench

@@ -356,6 +356,7 @@ static const struct profile asterisk = {
 	.dispositions = asterisk_dispositions,
 	.flags = PROFILE_DIRECTION_BY_NUMBERS,
 	.csv_columns = asterisk_csv_columns,
+	.ami_events = true,
 };
 
 static const struct profile *const builtin[] = { &generic, &voicenter, &ringostat, &freeswitch,

@@ -72,6 +72,9 @@ $(BUILD)/%.o: %.c
 # The migrations, known to every binary: the daemons refuse a schema without them.
 $(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 $(BUILD)/lib/db.o: $(wildcard sql/*.sql)
+# ringlog_build_info's version: the commit (git describe), when built from one.
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/lib/metrics_process.o: ALL_CFLAGS += -DRINGLOG_VERSION='"$(VERSION)"'
 $(BUILD)/lib/paths.o: ALL_CFLAGS += -DRINGLOG_DATADIR='"$(DATADIR)"' -DRINGLOG_SYSCONFDIR='"$(SYSCONFDIR)"'
 # ... rebuilt when DATADIR changes (`make` then `make install PREFIX=/usr`).
 $(BUILD)/lib/paths.o: $(BUILD)/datadir

@@ -74,6 +74,8 @@ enum MHD_Result fetcher_handle_recording(struct http_request *req, void *app);
 
 /* The calling worker thread's database connection. */
 struct db *fetcher_db(struct fetcher *f);
+/* Registers the gauges read from the database and the process metrics. */
+void fetcher_db_metrics_register(struct fetcher *f);
 
 /* Checks "Authorization: Bearer <token>": an API token (api_tokens) or a
  * UI session token. Returns true when the request may go on (req->user

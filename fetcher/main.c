@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 		goto out;
 	fetcher_export_metrics_register();
 	rec_metrics_register();
+	fetcher_db_metrics_register(&f);
 	f.recordings = rec_engine_start(&f, &e);
 	if (!f.recordings) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);

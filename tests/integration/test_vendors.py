@@ -1,6 +1,5 @@
 """Every vendor example stores what the payloads README table says, in every
-encoding FORMATS.md describes (tests/fixtures/vendors is a copy of
-../shared/payloads)."""
+encoding docs/vendors.md describes (the examples in tests/fixtures/vendors)."""
 import base64
 import json
 import urllib.parse

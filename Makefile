@@ -33,9 +33,13 @@ ifeq ($(SAN),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
 endif
-ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude \
-              $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
-LIBS      := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lb64 -lpthread -lm
+# pkg-config is asked when a flag is first used, not when this file is read:
+# `make run` and `make test` install the packages first (scripts/deps.sh).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS  = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)))$(PKG_LIBS)
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude \
+              $(PKG_CFLAGS) -MMD -MP
+LIBS      = $(PKG_LIBS) -lb64 -lpthread -lm
 
 SCHEMA_VERSIONS := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p' | sort -n | paste -sd, -)
 
@@ -62,7 +66,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all test unit integration chaos valgrind systemd-smoke run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
+.PHONY: fresh-check all test unit integration chaos valgrind systemd-smoke run bench install uninstall check-units clean format fuzz fuzz-build deps FORCE
 all: $(BINS)
 
 Q := $(if $(V),,@)
@@ -80,6 +84,9 @@ $(BUILD)/%.o: %.cc
 # The migrations, known to every binary: the daemons refuse a schema without them.
 $(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 $(BUILD)/lib/db.o: $(wildcard sql/*.sql)
+# ringlog_build_info's version: the commit (git describe), when built from one.
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/lib/metrics_process.o: ALL_CFLAGS += -DRINGLOG_VERSION='"$(VERSION)"'
 $(BUILD)/lib/paths.o: ALL_CFLAGS += -DRINGLOG_DATADIR='"$(DATADIR)"' -DRINGLOG_SYSCONFDIR='"$(SYSCONFDIR)"'
 # ... rebuilt when DATADIR changes (`make` then `make install PREFIX=/usr`).
 $(BUILD)/lib/paths.o: $(BUILD)/datadir
@@ -158,7 +165,8 @@ integration: all
 
 # The whole suite: unit tests, then integration tests against a throwaway
 # PostgreSQL cluster and the real daemons over loopback.
-test: all $(UNIT_BINS)
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@RINGLOG_BUILD=$(BUILD) tests/run-all $(UNIT_BINS)
 
 # Fault tests (loopback, bounded in time): kill -9 under load, PostgreSQL
@@ -179,8 +187,14 @@ valgrind: $(UNIT_BINS)
 deps:
 	@scripts/deps.sh build test
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@RINGLOG_BUILD=$(BUILD) scripts/run-demo
+
+# A fresh Debian 12 root (debootstrap) where a clone must pass `make run`,
+# Ctrl-C and `make test` with nothing installed beforehand but git and make.
+fresh-check:
+	@scripts/fresh-check
 
 # bench/phones.sh: phone_parse() per number, a program over the library.
 $(BUILD)/bench/phone_bench: $(BUILD)/bench/phone_bench.o $(LIBRINGLOG)

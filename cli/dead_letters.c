@@ -6,13 +6,13 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ringlog/push.h"
-#include "ringlog/source.h"
+#include "dead_letters.h"
 
 static const char usage[] =
 	"ringlog dead-letters list [--all] [--source NAME] [--limit N]\n"
 	"       ringlog dead-letters show ID [--body]   (--body: the raw bytes only)\n"
-	"       ringlog dead-letters replay ID";
+	"       ringlog dead-letters replay ID | --all | [--source NAME] [--reason CODE] [--since TIME]\n"
+	"                                   [--dry-run]";
 
 static int list(struct cli *cli, int argc, char **argv)
 {
@@ -66,7 +66,7 @@ static const char load_sql[] =
 	" FROM dead_letters WHERE id = $1::bigint";
 
 /* Loads dead letter ID with its body in binary. */
-static PGresult *load(struct cli *cli, const char *id)
+PGresult *dead_letter_load(struct cli *cli, const char *id)
 {
 	const char *params[] = { id };
 	PGresult *res;
@@ -92,7 +92,7 @@ static PGresult *load(struct cli *cli, const char *id)
 }
 
 /* Binary results: text columns are plain bytes, numbers are big-endian. */
-static long long be64(const char *p)
+long long dead_letter_be64(const char *p)
 {
 	unsigned long long v = 0;
 
@@ -103,7 +103,7 @@ static long long be64(const char *p)
 
 static int show(struct cli *cli, const char *id, bool body_only)
 {
-	PGresult *res = load(cli, id);
+	PGresult *res = dead_letter_load(cli, id);
 
 	if (!res)
 		return 1;
@@ -112,7 +112,7 @@ static int show(struct cli *cli, const char *id, bool body_only)
 		PQclear(res);
 		return 0;
 	}
-	printf("id            %lld\n", be64(PQgetvalue(res, 0, 0)));
+	printf("id            %lld\n", dead_letter_be64(PQgetvalue(res, 0, 0)));
 	printf("source        %s\n", PQgetvalue(res, 0, 1));
 	printf("reason        %s\n", PQgetvalue(res, 0, 2));
 	printf("message       %s\n", PQgetvalue(res, 0, 3));
@@ -130,70 +130,6 @@ static int show(struct cli *cli, const char *id, bool body_only)
 	return 0;
 }
 
-static int mark_replayed(struct cli *cli, const char *id, long long call_row)
-{
-	char row[24];
-	const char *params[] = { id, row };
-	PGresult *res;
-
-	snprintf(row, sizeof(row), "%lld", call_row);
-	res = cli_query(cli, "UPDATE dead_letters SET status = 'replayed', replayed_at = now(),"
-			     " replay_call_id = $2::bigint WHERE id = $1::bigint", 2, params);
-	if (!res)
-		return 1;
-	PQclear(res);
-	return 0;
-}
-
-static int replay(struct cli *cli, const char *id)
-{
-	PGresult *res = load(cli, id);
-	struct source_set *set = NULL;
-	struct push_options o;
-	struct push_result r;
-	struct errbuf e;
-	struct push p;
-	int rc = 1;
-
-	if (!res)
-		return 1;
-	if (strcmp(PQgetvalue(res, 0, 12), "replayed") == 0) {
-		cli_fail("dead letter %s was already replayed (call %s)", id, PQgetvalue(res, 0, 14));
-		goto out;
-	}
-	set = source_set_load_one(cli->db, PQgetvalue(res, 0, 1), &e);
-	if (!set) {
-		cli_fail("%s", e.msg);
-		goto out;
-	}
-	p = (struct push){
-		.source = PQgetvalue(res, 0, 1),
-		.method = PQgetvalue(res, 0, 5),
-		.content_type = PQgetisnull(res, 0, 6) ? NULL : PQgetvalue(res, 0, 6),
-		.query = PQgetvalue(res, 0, 7),
-		.body = PQgetvalue(res, 0, 8),
-		.body_len = (size_t)PQgetlength(res, 0, 8),
-		.request_id = PQgetvalue(res, 0, 9),
-		.received_us = be64(PQgetvalue(res, 0, 11)),
-	};
-	o.blobs = cli_blobs(cli);
-	o.recording_max = (uint64_t)cli->recording_max;
-	push_process(cli->db, source_set_find(set, p.source), &p, &o, PUSH_NO_DEAD_LETTER, &r);
-	if (!push_is_success(r.outcome)) {
-		cli_fail("dead letter %s still cannot be stored: %s: %s", id,
-			 r.error ? r.error : "error", r.message);
-		goto out;
-	}
-	rc = mark_replayed(cli, id, r.call_row);
-	if (rc == 0)
-		printf("dead letter %s replayed: call %s (%s, id %lld)\n", id, r.call_id,
-		       push_outcome_name(r.outcome), r.call_row);
-out:
-	source_set_unref(set);
-	PQclear(res);
-	return rc;
-}
-
 int cmd_dead_letters(struct cli *cli, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -204,8 +140,10 @@ int cmd_dead_letters(struct cli *cli, int argc, char **argv)
 		return show(cli, argv[2], false);
 	if (strcmp(sub, "show") == 0 && argc == 4 && strcmp(argv[3], "--body") == 0)
 		return show(cli, argv[2], true);
-	if (strcmp(sub, "replay") == 0 && argc == 3)
-		return replay(cli, argv[2]);
+	if (strcmp(sub, "replay") == 0 && argc == 3 && argv[2][0] != '-')
+		return dead_letters_replay_one(cli, argv[2]);
+	if (strcmp(sub, "replay") == 0)
+		return dead_letters_replay_bulk(cli, argc - 1, argv + 1, usage);
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
 		printf("usage: %s\n", usage);
 		return 0;

@@ -507,9 +507,9 @@ static const struct db_stmt show_stmt = {
 	" 'clicked_by', k.clicked_by, 'agent', k.agent, 'extension', k.extension,"
 	" 'target', k.target, 'lead_id', k.lead_id, 'record', k.record, 'vars', k.vars,"
 	" 'outcome', k.outcome, 'error', k.error, 'message', k.message,"
-	" 'pbx_call_id', k.pbx_call_id, 'created_at', k.created_at,"
+	" 'pbx_call_id', k.pbx_call_id, 'created_at', ringlog_utc_text(k.created_at),"
 	" 'call', (SELECT json_build_object('id', c.id, 'disposition', c.disposition,"
-	"   'started_at', c.started_at, 'billable_s', c.billable_s, 'lead_id', c.lead_id)"
+	"   'started_at', ringlog_utc_text(c.started_at), 'billable_s', c.billable_s, 'lead_id', c.lead_id)"
 	"   FROM calls c WHERE c.source_id = k.source_id AND c.pbx_call_id = k.pbx_call_id"
 	"   ORDER BY c.id LIMIT 1))"
 	" FROM click2calls k JOIN sources s ON s.id = k.source_id WHERE k.id = $1::bigint",
@@ -538,8 +538,7 @@ enum MHD_Result fetcher_handle_click2call_show(struct http_request *req, void *a
 	} else if (PQntuples(res) == 0) {
 		rc = http_reply_error(req, 404, "not_found", "no click-to-call %s", id);
 	} else {
-		rc = http_reply(req, 200, "application/json", PQgetvalue(res, 0, 0),
-				(size_t)PQgetlength(res, 0, 0));
+		rc = http_reply_json(req, 200, json_tokener_parse(PQgetvalue(res, 0, 0)));
 	}
 out:
 	PQclear(res);

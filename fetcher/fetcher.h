@@ -89,6 +89,8 @@ struct db *fetcher_db(struct fetcher *f);
  * export): to [fetcher] database_read_url, a streaming replica, when set;
  * the primary otherwise. Every write goes through fetcher_db(). */
 struct db *fetcher_read_db(struct fetcher *f);
+/* Registers the gauges read from the database and the process metrics. */
+void fetcher_db_metrics_register(struct fetcher *f);
 
 /* Checks "Authorization: Bearer <token>": an API token (api_tokens) or a
  * UI session token. Returns true when the request may go on (req->user

@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 	fetcher_export_metrics_register();
 	rec_metrics_register();
 	fetcher_webhooks_metrics_register();
+	fetcher_db_metrics_register(&f);
 	f.recordings = rec_engine_start(&f, &e);
 	if (!f.recordings) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);

@@ -118,7 +118,7 @@ static enum MHD_Result spool_and_answer(struct ingest *in, struct http_request *
 	if (spool_put(in->spool, p, &e) < 0) {
 		log_msg(LOG_ERR, "push not kept: request id=%s source=%s: %s", req->id, p->source, e.msg);
 		req->log_outcome = "spool_failed";
-		ingest_count_push("spool_failed");
+		ingest_count_push(p->source, "spool_failed");
 		http_add_header(req, "Retry-After", "30");
 		return http_reply_error(req, 503, "unavailable",
 					"the database is unreachable and the spool cannot keep the push: %s",
@@ -126,11 +126,11 @@ static enum MHD_Result spool_and_answer(struct ingest *in, struct http_request *
 	}
 	if (r->outcome == PUSH_REJECTED) {
 		req->log_outcome = r->error;
-		ingest_count_push("rejected");
+		ingest_count_push(p->source, "rejected");
 		return answer_rejection(req, r);
 	}
 	req->log_outcome = "spooled";
-	ingest_count_push("spooled");
+	ingest_count_push(p->source, "spooled");
 	return answer_success(req, r, "spooled");
 }
 
@@ -187,7 +187,7 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 		if (r->dead_letter)
 			ingest_count_dead_letter();
 		req->log_outcome = push_is_success(r->outcome) ? push_outcome_name(r->outcome) : r->error;
-		ingest_count_push(push_outcome_name(r->outcome));
+		ingest_count_push(pd->push.source, push_outcome_name(r->outcome));
 		if (r->outcome == PUSH_FAILED)
 			log_msg(LOG_ERR, "push not stored: request id=%s source=%s: %s", req->id,
 				pd->push.source, r->message);
@@ -244,11 +244,11 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 		pd->src = source_set_find(pd->set, name);
 	}
 	if (!pd->src) {
-		ingest_count_push("unknown_source");
+		ingest_count_push(NULL, "unknown_source");
 		return http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);
 	}
 	if (!ingest_authenticated(req, pd->src)) {
-		ingest_count_push("unauthorized");
+		ingest_count_push(pd->src->name, "unauthorized");
 		http_add_header(req, "WWW-Authenticate", "Basic realm=\"ringlog\", charset=\"UTF-8\"");
 		return http_reply_error(req, 401, "unauthorized",
 					"this source needs its secret (HTTP Basic, X-Api-Key, or key=)");

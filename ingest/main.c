@@ -171,6 +171,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ingest_metrics_register(&in);
+	metrics_register_process("ringlog-ingestd");
 	srv = start_http(&in, &cfg);
 	if (!srv)
 		goto out;

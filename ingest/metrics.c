@@ -2,10 +2,13 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "events.h"
 #include "ingest.h"
+#include "ringlog/db.h"
 #include "writer.h"
 
 #define PUSH_COUNTER(outcome)                                                           \
@@ -18,6 +21,103 @@ static struct metric pushes[] = {
 	PUSH_COUNTER("failed"),	      PUSH_COUNTER("unauthorized"),   PUSH_COUNTER("unknown_source"),
 	PUSH_COUNTER("spool_failed"),
 };
+
+#define NPUSHES (sizeof(pushes) / sizeof(pushes[0]))
+
+/* ---- pushes per source: the configured sources' names only (an unknown
+ * name in a URL makes no series), at most SOURCES_MAX, the rest together
+ * as source="_other". -------------------------------------------------- */
+
+#define SOURCES_MAX 256
+
+static struct {
+	char name[65];
+	unsigned long long n[NPUSHES];
+} per_source[SOURCES_MAX + 1];
+static size_t nsources;
+static pthread_mutex_t per_source_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void count_source_push(const char *source, size_t outcome)
+{
+	size_t i;
+
+	pthread_mutex_lock(&per_source_lock);
+	for (i = 0; i < nsources; i++)
+		if (strcmp(per_source[i].name, source) == 0)
+			break;
+	if (i == nsources) {
+		if (nsources < SOURCES_MAX) {
+			snprintf(per_source[i].name, sizeof(per_source[i].name), "%s", source);
+			nsources++;
+		} else {
+			i = SOURCES_MAX;
+			snprintf(per_source[i].name, sizeof(per_source[i].name), "_other");
+		}
+	}
+	per_source[i].n[outcome]++;
+	pthread_mutex_unlock(&per_source_lock);
+}
+
+static void render_source_pushes(struct buf *out, void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&per_source_lock);
+	for (size_t i = 0; i <= SOURCES_MAX; i++) {
+		if (i >= nsources && i < SOURCES_MAX)
+			continue;
+		for (size_t o = 0; o < NPUSHES; o++) {
+			if (!per_source[i].n[o])
+				continue;
+			buf_adds(out, "ringlog_source_pushes_total{source=\"");
+			metrics_label_value(out, per_source[i].name);
+			buf_addf(out, "\",%s} %llu\n", pushes[o].labels, per_source[i].n[o]);
+		}
+	}
+	pthread_mutex_unlock(&per_source_lock);
+}
+
+static struct metric source_pushes = METRIC_CUSTOM_INIT(
+	"ringlog_source_pushes_total", "counter", "End-of-call pushes by source and outcome.",
+	render_source_pushes);
+
+/* ---- dead letters waiting for a replay: asked of the database at most
+ * every DB_GAUGE_TTL seconds ------------------------------------------ */
+
+#define DB_GAUGE_TTL 15
+
+static const struct db_stmt pending_stmt = {
+	"metrics_dead_letters", "SELECT count(*) FROM dead_letters WHERE status = 'new'", 0
+};
+
+static void render_dead_letters_pending(struct buf *out, void *ctx)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t asked;
+	static double pending = -1;
+	struct ingest *in = ctx;
+	time_t now = time(NULL);
+	struct errbuf e;
+
+	pthread_mutex_lock(&lock);
+	if (pending < 0 || now - asked >= DB_GAUGE_TTL) {
+		PGresult *res = db_exec(db_for_thread(in->cfg->database_url, "ringlog-ingestd"),
+					&pending_stmt, NULL, &e);
+
+		if (res) {
+			pending = atof(PQgetvalue(res, 0, 0));
+			asked = now;
+		}
+		PQclear(res);
+	}
+	if (pending >= 0)
+		buf_addf(out, "ringlog_dead_letters_pending %.0f\n", pending);
+	pthread_mutex_unlock(&lock);
+}
+
+static struct metric dead_letters_pending = METRIC_CUSTOM_INIT(
+	"ringlog_dead_letters_pending", "gauge",
+	"Dead letters not replayed yet (status new), all sources; read every 15 s at most.",
+	render_dead_letters_pending);
 
 #define LOOKUP_COUNTER(endpoint, result)                                                 \
 	METRIC_COUNTER_INIT("ringlog_lookups_total",                                      \
@@ -154,11 +254,14 @@ void ingest_metrics_register(struct ingest *in)
 	batched.ctx = in;
 	metrics_register(&batches);
 	metrics_register(&batched);
-	for (size_t i = 0; i < sizeof(pushes) / sizeof(pushes[0]); i++)
+	for (size_t i = 0; i < NPUSHES; i++)
 		metrics_register(&pushes[i]);
+	metrics_register(&source_pushes);
 	metrics_register(&push_seconds);
 	metrics_register(&dead_letters);
 	metrics_register(&phone_invalid);
+	dead_letters_pending.ctx = in;
+	metrics_register(&dead_letters_pending);
 	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
 		metrics_register(&lookups[i]);
 	events_written_total.ctx = in;
@@ -171,13 +274,15 @@ void ingest_metrics_register(struct ingest *in)
 	metrics_register(&spool_bytes_gauge);
 }
 
-void ingest_count_push(const char *outcome)
+void ingest_count_push(const char *source, const char *outcome)
 {
-	for (size_t i = 0; i < sizeof(pushes) / sizeof(pushes[0]); i++) {
+	for (size_t i = 0; i < NPUSHES; i++) {
 		const char *l = pushes[i].labels + strlen("outcome=\"");
 
 		if (strncmp(l, outcome, strlen(outcome)) == 0 && l[strlen(outcome)] == '"') {
 			metrics_inc(&pushes[i]);
+			if (source)
+				count_source_push(source, i);
 			return;
 		}
 	}

@@ -5,8 +5,9 @@
 #include "ringlog/metrics.h"
 #include "ringlog/push.h"
 
-/* Counts one push by its outcome (stored, duplicate, rejected, spooled, ...). */
-void ingest_count_push(const char *outcome);
+/* Counts one push by its outcome (stored, duplicate, rejected, spooled, ...),
+ * and per source when SOURCE (a configured source's name) is not NULL. */
+void ingest_count_push(const char *source, const char *outcome);
 /* Records the time a durable push took. */
 void ingest_observe_push(double seconds);
 void ingest_count_dead_letter(void);

@@ -27,10 +27,20 @@ static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0
 static struct metric request_seconds = METRIC_HISTOGRAM_INIT(
 	"ringlog_http_request_duration_seconds", NULL,
 	"Time from a request's first line to its answer.", latency_bounds);
-static struct metric requests_2xx = METRIC_COUNTER_INIT("ringlog_http_requests_total", "class=\"2xx\"", "HTTP requests answered, by status class.");
-static struct metric requests_3xx = METRIC_COUNTER_INIT("ringlog_http_requests_total", "class=\"3xx\"", "");
-static struct metric requests_4xx = METRIC_COUNTER_INIT("ringlog_http_requests_total", "class=\"4xx\"", "");
-static struct metric requests_5xx = METRIC_COUNTER_INIT("ringlog_http_requests_total", "class=\"5xx\"", "");
+/* HTTP requests by status code: the codes the daemons answer, a series
+ * each once seen; anything else counts as code="other". */
+#define CODE_COUNTER(c) { .kind = METRIC_COUNTER, .name = "ringlog_http_requests_total",         \
+			  .labels = "code=\"" #c "\"", .help = "HTTP requests answered, by status code.", \
+			  .hide_zero = true }
+static struct metric requests_by_code[] = {
+	CODE_COUNTER(200), CODE_COUNTER(201), CODE_COUNTER(204), CODE_COUNTER(206), CODE_COUNTER(301),
+	CODE_COUNTER(302), CODE_COUNTER(303), CODE_COUNTER(304), CODE_COUNTER(307), CODE_COUNTER(400),
+	CODE_COUNTER(401), CODE_COUNTER(403), CODE_COUNTER(404), CODE_COUNTER(405), CODE_COUNTER(406),
+	CODE_COUNTER(408), CODE_COUNTER(409), CODE_COUNTER(410), CODE_COUNTER(411), CODE_COUNTER(412),
+	CODE_COUNTER(413), CODE_COUNTER(414), CODE_COUNTER(415), CODE_COUNTER(416), CODE_COUNTER(417),
+	CODE_COUNTER(422), CODE_COUNTER(429), CODE_COUNTER(431), CODE_COUNTER(500), CODE_COUNTER(501),
+	CODE_COUNTER(502), CODE_COUNTER(503), CODE_COUNTER(504), CODE_COUNTER(505), CODE_COUNTER(other),
+};
 static double read_in_flight(void *ctx);
 static struct metric in_flight_gauge = METRIC_GAUGE_INIT("ringlog_http_requests_in_flight", NULL, "Requests being served.", read_in_flight);
 
@@ -109,6 +119,20 @@ static void log_request(const struct http_request *req, double seconds,
 	buf_release(&line);
 }
 
+static void count_code(unsigned status)
+{
+	size_t n = sizeof(requests_by_code) / sizeof(requests_by_code[0]);
+	char code[16];
+
+	snprintf(code, sizeof(code), "code=\"%u\"", status);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (strcmp(requests_by_code[i].labels, code) == 0) {
+			metrics_inc(&requests_by_code[i]);
+			return;
+		}
+	metrics_inc(&requests_by_code[n - 1]);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -120,9 +144,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!req)
 		return;
 	seconds = (double)(http_monotonic_ns() - req->start_ns) / 1e9;
-	metrics_observe(&request_seconds, seconds);
-	metrics_inc(req->status >= 500 ? &requests_5xx : req->status >= 400 ? &requests_4xx
-		    : req->status >= 300 ? &requests_3xx : &requests_2xx);
+	/* A stream (Server-Sent Events) lasts as long as its reader: not a latency. */
+	if (!req->streaming)
+		metrics_observe(&request_seconds, seconds);
+	count_code(req->status);
 	if (req->path && strcmp(req->path, "/metrics") != 0 && strcmp(req->path, "/healthz") != 0)
 		log_request(req, seconds, toe);
 	if (req->app_ctx_free)
@@ -288,10 +313,8 @@ static void register_metrics(struct http_server *s)
 		return;
 	done = true;
 	metrics_register(&request_seconds);
-	metrics_register(&requests_2xx);
-	metrics_register(&requests_3xx);
-	metrics_register(&requests_4xx);
-	metrics_register(&requests_5xx);
+	for (size_t i = 0; i < sizeof(requests_by_code) / sizeof(requests_by_code[0]); i++)
+		metrics_register(&requests_by_code[i]);
 	metrics_register(&in_flight_gauge);
 }
 

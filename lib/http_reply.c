@@ -69,6 +69,9 @@ enum MHD_Result http_reply_stream(struct http_request *req, unsigned status,
 	struct MHD_Response *resp =
 		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block_size, reader, cls, release);
 
+	if (strncmp(content_type, "text/event-stream", 17) == 0)
+		req->streaming = true;
+
 	if (!resp) {
 		release(cls);
 		return MHD_NO;

@@ -40,9 +40,23 @@ void metrics_observe(struct metric *m, double seconds)
 	atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
 }
 
-static const char *type_name(enum metric_kind k)
+static const char *type_name(const struct metric *m)
 {
-	return k == METRIC_COUNTER ? "counter" : k == METRIC_GAUGE ? "gauge" : "histogram";
+	if (m->kind == METRIC_CUSTOM)
+		return m->type_name;
+	return m->kind == METRIC_COUNTER ? "counter" : m->kind == METRIC_GAUGE ? "gauge" : "histogram";
+}
+
+void metrics_label_value(struct buf *out, const char *value)
+{
+	for (const char *c = value; *c; c++) {
+		if (*c == '\\' || *c == '"')
+			buf_addch(out, '\\');
+		if (*c == '\n')
+			buf_adds(out, "\\n");
+		else
+			buf_addch(out, *c);
+	}
 }
 
 /* name{labels,extra} */
@@ -81,13 +95,18 @@ void metrics_render(struct buf *out)
 
 		if (i == 0 || strcmp(registry[i - 1]->name, m->name) != 0)
 			buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
-				 type_name(m->kind));
+				 type_name(m));
 		switch (m->kind) {
+		case METRIC_CUSTOM:
+			m->render(out, m->ctx);
+			break;
 		case METRIC_COUNTER:
 			if (m->render) {
 				m->render(out, m->ctx);
 				break;
 			}
+			if (m->hide_zero && !m->read && m->count == 0)
+				break;
 			series(out, m->name, "", m->labels, NULL);
 			if (m->read)
 				buf_addf(out, "%.0f\n", m->read(m->ctx));

@@ -219,9 +219,33 @@ static int name_columns(const struct profile *p, json_object **payload, struct c
 	return 0;
 }
 
+/* {"_ami": {"UniqueID": …}} -> the event's keys; other keys (query
+ * parameters) join where the event lacks them. */
+static int open_ami_event(const struct profile *p, json_object **payload, struct cdr_problem *prob)
+{
+	json_object *event, *named;
+
+	if (!json_object_object_get_ex(*payload, PROFILE_AMI_KEY, &event) ||
+	    !json_object_is_type(event, json_type_object))
+		return 0;
+	if (!p->ami_events)
+		return cdr_problem_set(prob, "unsupported_media_type", "",
+				       "the %s profile does not take AMI events (text/plain): send JSON "
+				       "or a form", p->name);
+	named = json_object_get(event);
+	json_object_object_foreach(*payload, key, val) {
+		if (strcmp(key, PROFILE_AMI_KEY) != 0 && !json_object_object_get_ex(named, key, NULL))
+			json_object_object_add(named, key, json_object_get(val));
+	}
+	json_object_put(*payload);
+	*payload = named;
+	return 0;
+}
+
 int profile_prepare(const struct profile *p, json_object **payload, struct cdr_problem *prob)
 {
-	if (name_columns(p, payload, prob) < 0 || unwrap(p, payload, prob) < 0)
+	if (name_columns(p, payload, prob) < 0 || open_ami_event(p, payload, prob) < 0 ||
+	    unwrap(p, payload, prob) < 0)
 		return -1;
 	decode_values(p, *payload);
 	for (const char *const *path = p->json_strings; path && *path; path++)

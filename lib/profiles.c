@@ -1,6 +1,6 @@
 /* The built-in vendor profiles: tables only, read by profile_prepare() and
- * profile_map(). ../shared/payloads/FORMATS.md (copied in tests/fixtures)
- * is the reference for every field named here. */
+ * profile_map(). docs/vendors.md (examples in tests/fixtures/vendors) is
+ * the reference for every field named here. */
 #include <string.h>
 
 #include "ringlog/profile.h"
@@ -58,7 +58,7 @@ static const struct profile generic = {
 	.flags = PROFILE_STRICT_WORDS,
 };
 
-/* ---- voicenter: CDR Notification (FORMATS.md §1.2) --------------------- */
+/* ---- voicenter: CDR Notification (docs/vendors.md) --------------------- */
 
 static const struct profile_word voicenter_directions[] = {
 	/* `direction`, then the older `type` (CdrType names). */
@@ -133,7 +133,7 @@ static const struct profile voicenter = {
 	.json_strings = voicenter_json_strings,
 };
 
-/* ---- ringostat: Webhooks 2.0 (FORMATS.md §2.2): keys at the top level or
+/* ---- ringostat: Webhooks 2.0 (docs/vendors.md): keys at the top level or
  * under additional_call_data ------------------------------------------- */
 
 static const struct profile_word ringostat_directions[] = {
@@ -181,7 +181,7 @@ static const struct profile ringostat = {
 	.flags = PROFILE_OPEN_WITHOUT_END,
 };
 
-/* ---- freeswitch: mod_json_cdr, one CDR per leg (FORMATS.md §4) --------- */
+/* ---- freeswitch: mod_json_cdr, one CDR per leg (docs/vendors.md) --------- */
 
 static const struct profile_word freeswitch_directions[] = {
 	{ "inbound", CDR_IN },
@@ -284,7 +284,7 @@ static const struct profile freeswitch = {
 };
 
 /* ---- asterisk: the documented CDR fields, FreePBX's columns, the AMI Cdr
- * event's keys, and cdr_csv's Master.csv (FORMATS.md §5) ---------------- */
+ * event's keys, and cdr_csv's Master.csv (docs/vendors.md) ---------------- */
 
 static const struct profile_word asterisk_directions[] = {
 	/* dcontext, when the numbers do not tell (FreePBX context names). */
@@ -356,6 +356,7 @@ static const struct profile asterisk = {
 	.dispositions = asterisk_dispositions,
 	.flags = PROFILE_DIRECTION_BY_NUMBERS,
 	.csv_columns = asterisk_csv_columns,
+	.ami_events = true,
 };
 
 static const struct profile *const builtin[] = { &generic, &voicenter, &ringostat, &freeswitch,

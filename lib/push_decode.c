@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "push_internal.h"
+#include "ringlog/ami.h"
 #include "ringlog/csv.h"
 #include "ringlog/form.h"
 
@@ -34,7 +35,13 @@ enum push_body_kind push_body_kind(const struct push *p)
 		return PUSH_BODY_FORM;
 	if (media_type_is(ct, "text/csv"))
 		return PUSH_BODY_CSV;
-	if (*ct && !media_type_is(ct, "text/plain") && !media_type_is(ct, "application/octet-stream")) {
+	if (media_type_is(ct, "text/plain")) {
+		/* JSON sent as text, else an AMI event's Key: Value lines. */
+		while (i < p->body_len && isspace((unsigned char)b[i]))
+			i++;
+		return i < p->body_len && b[i] == '{' ? PUSH_BODY_JSON : PUSH_BODY_AMI;
+	}
+	if (*ct && !media_type_is(ct, "application/octet-stream")) {
 		const char *plus = strchr(ct, '+');
 
 		/* application/vnd.x+json */
@@ -134,6 +141,26 @@ static json_object *decode_csv(const char *s, size_t len, struct push_result *r)
  * it is transport (FreeSWITCH's ?uuid=), not the call's content. */
 static const char transport_mark = 't';
 
+/* An AMI event (text/plain, Key: Value lines): {"_ami": {keys}}, read only
+ * by a profile that takes them. Any other text is not a push: 415. */
+static json_object *decode_ami(const char *s, size_t len, struct push_result *r)
+{
+	struct errbuf e;
+	json_object *event = ami_parse(s, len, &e), *obj;
+	char msg[800];
+
+	if (!event) {
+		snprintf(msg, sizeof(msg),
+			 "a text/plain body must be an AMI event (Key: Value lines): %s; else send "
+			 "application/json, application/x-www-form-urlencoded or text/csv", e.msg);
+		push_reject(r, 415, "unsupported_media_type", NULL, msg);
+		return NULL;
+	}
+	obj = json_object_new_object();
+	json_object_object_add(obj, PROFILE_AMI_KEY, event);
+	return obj;
+}
+
 /* Query parameters of a POST join the payload where the body does not
  * already have the key (FreeSWITCH sends ?uuid=…), so nothing is dropped;
  * they stay marked as transport (push_transport_keys). */
@@ -174,6 +201,9 @@ json_object *push_decode(const struct push *p, struct push_result *r)
 		break;
 	case PUSH_BODY_CSV:
 		payload = decode_csv(p->body, p->body_len, r);
+		break;
+	case PUSH_BODY_AMI:
+		payload = decode_ami(p->body, p->body_len, r);
 		break;
 	default:
 		push_reject(r, 415, "unsupported_media_type", NULL,

@@ -26,7 +26,7 @@ struct push_ready {
 	char *params[PUSH_NPARAMS]; /* owned text; NULL is SQL NULL */
 };
 
-enum push_body_kind { PUSH_BODY_JSON, PUSH_BODY_FORM, PUSH_BODY_CSV, PUSH_BODY_UNSUPPORTED };
+enum push_body_kind { PUSH_BODY_JSON, PUSH_BODY_FORM, PUSH_BODY_CSV, PUSH_BODY_AMI, PUSH_BODY_UNSUPPORTED };
 
 /* What P's body is, from its content type (or its first byte). */
 enum push_body_kind push_body_kind(const struct push *p);

@@ -7,11 +7,12 @@ build="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libjson-c-de
        libcurl4-openssl-dev libb64-dev libssl-dev libinih-dev libcmocka-dev libsystemd-dev
        libphonenumber-dev libsndfile1-dev"
 test="postgresql postgresql-client python3 python3-psycopg2 python3-yaml curl procps util-linux
-      openssl systemd chromium nodejs npm postgresql-15-pgtap"
+      openssl systemd chromium nodejs npm postgresql-15-pgtap prometheus acl"
 bench="wrk nodejs npm nginx-light"
 fuzz="clang libclang-rt-14-dev"
 browser="chromium nodejs npm"
 valgrind="valgrind"
+fresh="debootstrap"
 
 want=""
 for group in ${*:-build test}; do

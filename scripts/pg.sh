@@ -28,6 +28,23 @@ port() { cat "$dir/port"; }
 
 url() { echo "host=$dir port=$(port) user=ringlog dbname=ringlog"; }
 
+# A clone in root's home (0700): the server runs as postgres and must pass
+# through the directories above DIR. Each one it cannot search gets an ACL
+# entry for the postgres user alone, search only (x: no listing, no reading;
+# nobody else gains anything), rather than moving the cluster out of the
+# clone, where `make run` keeps its data and test runs remove theirs.
+grant_passage() {
+	d=$(dirname "$1")
+	while :; do
+		if ! runuser -u postgres -- test -x "$d"; then
+			setfacl -m u:postgres:x "$d" &&
+				echo "pg.sh: allowed the postgres user through $d (ACL u:postgres:x)" >&2
+		fi
+		[ "$d" = / ] && break
+		d=$(dirname "$d")
+	done
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -37,9 +54,10 @@ start)
 	if [ ! -f "$data/PG_VERSION" ]; then
 		if [ "$(id -u)" = 0 ]; then
 			chown postgres: "$dir"
+			runuser -u postgres -- test -w "$dir" || grant_passage "$dir"
 			if ! runuser -u postgres -- test -w "$dir"; then
 				echo "pg.sh: the postgres user cannot reach $dir (a parent directory is not" >&2
-				echo "       searchable by others); clone the project under a readable path." >&2
+				echo "       searchable by it, and setfacl could not allow it)." >&2
 				exit 1
 			fi
 		fi

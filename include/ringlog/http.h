@@ -35,6 +35,7 @@ struct http_request {
 	bool body_too_large;     /* over max_body: answered 413 once it has come */
 	size_t body_dropped;     /* bytes of it thrown away meanwhile */
 	bool answered;
+	bool streaming;          /* an event stream: kept out of the latency histogram */
 	int64_t received_us;     /* wall clock, µs since the epoch */
 	int64_t start_ns;        /* monotonic, for latency */
 	unsigned status;

@@ -6,11 +6,12 @@
 #define RINGLOG_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ringlog/buf.h"
 
-enum metric_kind { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+enum metric_kind { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM, METRIC_CUSTOM };
 
 #define METRIC_MAX_BUCKETS 16
 
@@ -28,9 +29,12 @@ struct metric {
 	size_t nbounds;
 	atomic_ullong buckets[METRIC_MAX_BUCKETS];
 	atomic_ullong sum_us;
-	/* a counter family whose series (labels and values) are made at scrape
-	 * time, after its HELP and TYPE lines: writes them to OUT */
+	/* a counter that is left out while it is zero (one of many labels) */
+	bool hide_zero;
+	/* custom: appends its own series (after the HELP and TYPE lines, which
+	 * say TYPE_NAME) to OUT at scrape time; labels sets bounded by it */
 	void (*render)(struct buf *out, void *ctx);
+	const char *type_name;
 };
 
 #define METRIC_COUNTER_INIT(n, l, h) { .kind = METRIC_COUNTER, .name = (n), .labels = (l), .help = (h) }
@@ -41,6 +45,9 @@ struct metric {
 	{ .kind = METRIC_HISTOGRAM, .name = (n), .labels = (l), .help = (h), .bounds = (b),       \
 	  .nbounds = sizeof(b) / sizeof((b)[0]) }
 
+/* A family rendered by FN(out, ctx) at scrape time; TYPE is "gauge" or "counter". */
+#define METRIC_CUSTOM_INIT(n, t, h, fn) { .kind = METRIC_CUSTOM, .name = (n), .type_name = (t), .help = (h), .render = (fn) }
+
 /* Adds M to the registry (not thread-safe: call before serving). Metrics of
  * one name must be registered next to each other. */
 void metrics_register(struct metric *m);
@@ -50,6 +57,13 @@ void metrics_add(struct metric *m, unsigned long long n);
 void metrics_observe(struct metric *m, double seconds);
 /* Appends every registered metric to OUT in the text format. */
 void metrics_render(struct buf *out);
+/* Registers what every daemon shows: ringlog_build_info{program,version}
+ * and the process_* metrics operators expect (CPU seconds, resident
+ * memory, open and allowed file descriptors, start time), read from /proc
+ * at scrape time. */
+void metrics_register_process(const char *program);
+/* Appends VALUE's escaped form for a label value (\, ", newline) to OUT. */
+void metrics_label_value(struct buf *out, const char *value);
 /* Forgets the registry (tests, shutdown). */
 void metrics_reset(void);
 

@@ -103,10 +103,13 @@ struct profile {
 					   * percent-encoded once more ("variables") */
 	const char *const *json_strings;  /* paths whose text may hold JSON ("IVR") */
 	const char *const *csv_columns;   /* the columns of a CSV record, in order */
+	bool ami_events;                  /* takes AMI events (text/plain Key: Value) */
 };
 
 /* The key push_decode() gives a CSV record under: {"_csv": [...]}. */
 #define PROFILE_CSV_KEY "_csv"
+/* ... and an AMI event under: {"_ami": {...}}. */
+#define PROFILE_AMI_KEY "_ami"
 
 /* The built-in profile called NAME, or NULL. */
 const struct profile *profile_find(const char *name);

@@ -26,7 +26,7 @@ DB = os.environ["RINGLOG_TEST_DB"]
 PG_DIR = os.environ["RINGLOG_TEST_PG"]
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 BLOBS = os.path.join(WORK, "blobs")  # the recordings blob store both daemons share
-VENDORS = os.path.join(FIXTURES, "vendors")  # copies of ../shared/payloads (see its README)
+VENDORS = os.path.join(FIXTURES, "vendors")  # vendor examples (docs/vendors.md, its README)
 
 
 # ---- the database -----------------------------------------------------------

@@ -65,8 +65,14 @@ class Click2Call(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
         finally:
             ingest.stop()
-        shown = request(self.d.port, "GET", f"/v1/click2call/{got['click2call_id']}", None,
-                        {"Authorization": "Bearer " + self.token}).json()
+        answer = request(self.d.port, "GET", f"/v1/click2call/{got['click2call_id']}", None,
+                         {"Authorization": "Bearer " + self.token})
+        shown = answer.json()
+        # One time format in every answer (RFC 3339, UTC, to the second), and
+        # the JSON written as every other answer writes it.
+        self.assertRegex(shown["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(shown["call"]["started_at"], "2025-01-20T07:14:52Z")
+        self.assertNotIn(b'" : ', answer.body)
         self.assertEqual((shown["clicked_by"], shown["lead_id"], shown["outcome"]),
                          ("dana@crm", self.lead, "calling"))
         self.assertEqual(shown["call"]["billable_s"], 64)

@@ -71,6 +71,21 @@ class ExportContent(FetcherCase):
             self.assertEqual((by_id["hu"]["direction"], by_id["hu"]["disposition"], by_id["hu"]["has_recording"]),
                              ("in", "answered", "no"))
 
+    def test_a_phone_number_is_exported_as_the_number_and_formulas_stay_guarded(self):
+        cells = {"auto": ("+972528812345", "+1+1"), "f1": ("-2+3", "+SUM(1;2)"),
+                 "f2": ("=1+1", "@A1"), "f3": ("+36 30 123", "+1234567890123456")}
+        for i, (key, (name, company)) in enumerate(cells.items()):
+            lead = insert_lead(f"97252881234{i}", name, company)
+            insert_call(key, f"2025-06-11 08:00:0{i}+00", lead_id=lead)
+        by_id = {x["call_id"]: x for x in rows_of(self.export(**{"from": "2025-06-11", "to": "2025-06-11"}).body)}
+        # an auto-created lead is named by its number: that is a number, not a formula
+        self.assertEqual(by_id["auto"]["lead_name"], "+972528812345")
+        self.assertEqual(by_id["auto"]["company"], "'+1+1")
+        self.assertEqual((by_id["f1"]["lead_name"], by_id["f1"]["company"]), ("'-2+3", "'+SUM(1;2)"))
+        self.assertEqual((by_id["f2"]["lead_name"], by_id["f2"]["company"]), ("'=1+1", "'@A1"))
+        # spaces (Excel's intersection operator) and more than E.164's 15 digits are not a number
+        self.assertEqual((by_id["f3"]["lead_name"], by_id["f3"]["company"]), ("'+36 30 123", "'+1234567890123456"))
+
     def test_bom_for_excel(self):
         insert_call("x", "2025-06-10 08:00+00")
         plain = self.export(**{"from": "2025-06-10", "to": "2025-06-10"}).body

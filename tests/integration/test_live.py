@@ -47,6 +47,12 @@ class LiveCalls(unittest.TestCase):
         self.assertEqual((call["status"], call["lead_name"], call["phone_e164"], call["source"]),
                          ("ringing", "משה פרץ", "972528812345", "vc"))
         self.assertEqual(sorted(call["ringing"]), ["Ab12Cd34", "Rk7pQ2xL"])
+        # One time format in every answer (RFC 3339, UTC, to the second), and
+        # the JSON written as every other answer writes it.
+        for key in ("started_at", "updated_at"):
+            self.assertRegex(call[key], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        body = request(self.fetcher.port, "GET", "/v1/calls/live", None, self.auth).body
+        self.assertNotIn(b'" : ', body)
         pop(self.ingest.port, "L-1", "Talking", "Rk7pQ2xL")
         wait_for(lambda: self.live().get("L-1", {}).get("status") == "talking", what="talking")
         self.assertEqual(self.live()["L-1"]["agent"], "Rk7pQ2xL")

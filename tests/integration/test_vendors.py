@@ -1,6 +1,5 @@
 """Every vendor example stores what the payloads README table says, in every
-encoding FORMATS.md describes (tests/fixtures/vendors is a copy of
-../shared/payloads)."""
+encoding docs/vendors.md describes (the examples in tests/fixtures/vendors)."""
 import base64
 import json
 import urllib.parse
@@ -238,6 +237,32 @@ class Vendors(IngestCase):
         self.assertEqual(c["raw"]["clid"], '"Szabó Ádám" <36209876543>')
         r = self.send("ast", "".join(lines), "text/csv")
         self.assertEqual((r.status, r.json()["error"]), (400, "invalid_csv"))
+
+    def test_asterisk_ami_cdr_event_as_text(self):
+        self.asterisk()
+        self.voicenter()
+        event = fixture("asterisk-ami-cdr.txt")
+        r = self.send("ast", event, "text/plain")
+        self.assertEqual((r.status, r.json()["status"]), (200, "stored"), r)
+        c = self.call("1750065605.2731")
+        self.assertEqual((c["direction"], c["caller"], c["caller_name"], c["callee"], c["agent"]),
+                         ("in", "36301234567", "Nagy Péter", "1002", "1002"))
+        self.assertEqual(iso(c["started_at"]), "2025-06-16T09:20:05+00:00")  # 11:20:05 in Budapest
+        self.assertEqual((c["billable_s"], c["duration_s"], c["disposition"]), (187, 204, "answered"))
+        self.assertEqual((c["raw"]["Event"], c["raw"]["AccountCode"]), ("Cdr", ""))
+        # LF line ends and a charset are the same event: nothing new
+        r = self.send("ast", event.replace(b"\r\n", b"\n"), "text/plain; charset=utf-8")
+        self.assertEqual((r.status, r.json()["status"]), (200, "duplicate"), r)
+        # another profile does not read AMI events; other text is not a push
+        r = self.send("vc", event, "text/plain")
+        self.assertEqual((r.status, r.json()["error"]), (415, "unsupported_media_type"), r)
+        r = self.send("ast", "hello, this is not a CDR\n", "text/plain")
+        self.assertEqual((r.status, r.json()["error"]), (415, "unsupported_media_type"), r)
+        self.assertIn("Key: Value", r.json()["message"])
+        r = self.send("ast", event + b"Event: Cdr\r\nUniqueID: 2\r\n", "text/plain")
+        self.assertEqual((r.status, r.json()["error"]), (415, "unsupported_media_type"), r)
+        self.assertEqual(scalar("SELECT count(*) FROM dead_letters"), 3)
+        self.assertEqual(scalar("SELECT count(*) FROM calls"), 1)
 
     def test_csv_to_a_vendor_without_columns_is_refused(self):
         self.voicenter()

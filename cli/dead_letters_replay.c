@@ -75,10 +75,10 @@ static int replay_loaded(struct cli *cli, struct sources *s, PGresult *res, cons
 		.body_len = (size_t)PQgetlength(res, 0, 8),
 		.request_id = PQgetvalue(res, 0, 9),
 		.received_us = dead_letter_be64(PQgetvalue(res, 0, 11)),
-	};	if (cli->blobcfg && audio_store_format_parse(cli->blobcfg->store_format, &o.store_format) < 0)
+	};
+
+	if (cli->blobcfg && audio_store_format_parse(cli->blobcfg->store_format, &o.store_format) < 0)
 		o.store_format = AUDIO_STORE_ORIGINAL;
-
-
 	push_process(cli->db, source_for(cli, s, p.source), &p, &o, PUSH_NO_DEAD_LETTER, r);
 	if (!push_is_success(r->outcome))
 		return 0;

@@ -448,11 +448,14 @@ static enum MHD_Result place(struct fetcher *f, struct http_request *req, json_o
 	enum MHD_Result rc;
 	int lead;
 
-	/* A person at the page calls from their own phone by default. */
-	why = parse_click(body, req->auth && strcmp(req->auth, "session") == 0 ? req->user : NULL,
-			  &c, &field);
+	/* A person at the page calls from their own phone, as themselves. */
+	why = parse_click(body, fetcher_is_session(req) ? req->user : NULL, &c, &field);
 	if (why)
 		return http_reply_error(req, 400, "invalid_request", "%s", why);
+	if (fetcher_is_session(req) && (strcmp(c.agent, req->user) != 0 ||
+					(c.clicked_by && strcmp(c.clicked_by, req->user) != 0)))
+		return http_reply_error(req, 403, "forbidden",
+					"a UI session places calls only from its own user's phone, as that user");
 	if (!c.clicked_by)
 		c.clicked_by = req->user; /* the UI session's user, or the API token's name */
 	c.src = pick_source(set, body, &status, &why);
@@ -512,21 +515,23 @@ static const struct db_stmt show_stmt = {
 	"   'started_at', c.started_at, 'billable_s', c.billable_s, 'lead_id', c.lead_id)"
 	"   FROM calls c WHERE c.source_id = k.source_id AND c.pbx_call_id = k.pbx_call_id"
 	"   ORDER BY c.id LIMIT 1))"
-	" FROM click2calls k JOIN sources s ON s.id = k.source_id WHERE k.id = $1::bigint",
-	1
+	" FROM click2calls k JOIN sources s ON s.id = k.source_id WHERE k.id = $1::bigint"
+	" AND ($2::text IS NULL OR k.clicked_by = $2::text)",
+	2
 };
 
 enum MHD_Result fetcher_handle_click2call_show(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
 	char *id = http_path_param(req, "id");
-	const char *params[] = { id };
+	const char *params[] = { id, NULL };
 	enum MHD_Result rc;
 	struct errbuf e;
 	PGresult *res = NULL;
 
 	if (!fetcher_authorized(f, req, &rc))
 		goto out;
+	params[1] = fetcher_is_session(req) ? req->user : NULL; /* a session sees its own clicks */
 	if (!id || !*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
 		rc = http_reply_error(req, 404, "not_found", "no such click-to-call");
 		goto out;

@@ -87,8 +87,13 @@ bool fetcher_authorized_backend(struct fetcher *f, struct http_request *req, enu
 /* As fetcher_authorized, also taking the token from ?token= (for what a
  * browser opens without headers: an EventSource). */
 bool fetcher_authorized_or_query(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
-/* Appends a UI session token for USER valid until EXPIRES (unix time). */
-void fetcher_ui_token(const struct fetcher *f, const char *user, long long expires, struct buf *out);
+/* Appends a UI session token for USER valid until EXPIRES (unix time),
+ * opened by the API token REQ was authorized with (revoking it ends the
+ * session). */
+void fetcher_ui_token(const struct fetcher *f, const struct http_request *req, const char *user,
+		      long long expires, struct buf *out);
+/* Whether REQ acts through a UI session (req->user is then a CRM user). */
+bool fetcher_is_session(const struct http_request *req);
 
 /* Click-to-call (click2call.c). */
 enum MHD_Result fetcher_handle_click2call(struct http_request *req, void *app);

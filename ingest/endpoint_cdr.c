@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ingest.h"
 #include "metrics.h"
@@ -54,7 +55,9 @@ bool ingest_authenticated(struct http_request *req, const struct source *src)
 }
 
 /* The raw query without its key= parameters: the key is a secret and must
- * reach neither the spool nor the database. Caller frees. */
+ * reach neither the spool nor the database. libmicrohttpd finds query
+ * arguments ignoring case (ingest_authenticated accepts ?KEY=), so every
+ * spelling of the name is taken out. Caller frees. */
 static char *query_without_key(const char *query)
 {
 	struct buf out = BUF_INIT;
@@ -65,7 +68,7 @@ static char *query_without_key(const char *query)
 		size_t klen = strcspn(p, "=&");
 		char *key = form_unescape(p, klen, 1, NULL);
 
-		if (len && !(key && strcmp(key, "key") == 0)) {
+		if (len && !(key && strcasecmp(key, "key") == 0)) {
 			if (out.len)
 				buf_addch(&out, '&');
 			buf_add(&out, p, len);

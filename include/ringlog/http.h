@@ -42,6 +42,7 @@ struct http_request {
 	 * how it proved it (a static word: "token", "session", "signed_url"). */
 	char *user;
 	const char *auth;
+	long long auth_id;       /* the id of the credential (an API token), or 0 */
 	/* What the log line says besides the basics (owned). */
 	char *log_source, *log_call_id;
 	const char *log_outcome;

@@ -178,6 +178,7 @@ static int replay(struct cli *cli, const char *id)
 	};
 	o.blobs = cli_blobs(cli);
 	o.recording_max = (uint64_t)cli->recording_max;
+	o.dead_letters_max = -1; /* a replay files nothing */
 	push_process(cli->db, source_set_find(set, p.source), &p, &o, PUSH_NO_DEAD_LETTER, &r);
 	if (!push_is_success(r.outcome)) {
 		cli_fail("dead letter %s still cannot be stored: %s: %s", id,

@@ -29,7 +29,7 @@
 	"   'position', r.position, 'state', r.state,"                                             \
 	"   'duration_s', coalesce(r.duration_s, c.billable_s), 'size_bytes', r.size_bytes,"       \
 	"   'mime_type', r.mime_type,"                                                              \
-	"   'error', CASE WHEN r.state = 'failed' THEN r.last_error END) ORDER BY r.position)"     \
+	"   'error', CASE WHEN r.state = 'failed' THEN r.last_error_code END) ORDER BY r.position)" \
 	"   FROM recordings r WHERE r.call_id = c.id), '[]'))"                                      \
 	" FROM calls c JOIN sources s ON s.id = c.source_id"                                        \
 	" LEFT JOIN agents a ON a.source_id = c.source_id AND a.extension = c.agent"

@@ -45,6 +45,9 @@ const struct conf_key ingest_conf_keys[] = {
 	    "seconds screen-pop events (calls in progress) are kept; 0: not recorded"),
 	KEY("ingest", "body_spill", CONF_BYTES, body_spill, "1M", 0, 1LL << 30,
 	    "push bodies larger than this wait in an unlinked file in spool_dir, not in memory"),
+	KEY("ingest", "dead_letters_max", CONF_BYTES, dead_letters_max, "64M", 0, 1LL << 50,
+	    "bytes of refused pushes kept per source in dead_letters; past it they are answered "
+	    "and counted, not kept (ringlog source update --dead-letters-max overrides it)"),
 	KEY("recordings", "blob_dir", CONF_STRING, blob_dir, "/var/lib/ringlog/recordings", 0, 0,
 	    "blob store of recordings, shared with ringlog-fetcherd (made on first use)"),
 	KEY("recordings", "max_size", CONF_BYTES, recording_max, "100M", 1024, 1LL << 40,

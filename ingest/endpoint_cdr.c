@@ -179,7 +179,7 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 
 	if (!push_is_success(r->outcome) && !r->db_down)
 		push_file_dead_letter(db_for_thread(in->cfg->database_url, "ringlog-ingestd"),
-				      &pd->push, r);
+				      pd->src, &pd->push, &in->push, r);
 	if (r->call_id[0])
 		req->log_call_id = xstrdup(r->call_id);
 	if (r->db_down) {
@@ -187,6 +187,8 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 	} else {
 		if (r->dead_letter)
 			ingest_count_dead_letter();
+		if (r->dead_letter_dropped)
+			ingest_dead_letter_dropped(pd->src, &in->push, req->id);
 		req->log_outcome = push_is_success(r->outcome) ? push_outcome_name(r->outcome) : r->error;
 		ingest_count_push(push_outcome_name(r->outcome));
 		if (r->outcome == PUSH_FAILED)

@@ -34,6 +34,7 @@ struct ingest_config {
 	long long body_spill;
 	char *blob_dir;
 	long long recording_max;
+	long long dead_letters_max; /* bytes per source; sources.dead_letters_max overrides */
 };
 
 extern const struct conf_key ingest_conf_keys[];

@@ -138,6 +138,7 @@ int main(int argc, char **argv)
 	}
 	in.push.blobs = blob_store_open(cfg.blob_dir, &e);
 	in.push.recording_max = (uint64_t)cfg.recording_max;
+	in.push.dead_letters_max = cfg.dead_letters_max;
 	if (!in.push.blobs) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;

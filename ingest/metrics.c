@@ -1,7 +1,9 @@
 #include "metrics.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "events.h"
 #include "ingest.h"
@@ -37,6 +39,9 @@ static struct metric push_seconds = METRIC_HISTOGRAM_INIT(
 	"Time to make a push durable (database commit or spool fsync) and answer.", push_bounds);
 static struct metric dead_letters = METRIC_COUNTER_INIT(
 	"ringlog_dead_letters_total", NULL, "Pushes kept in dead_letters with their reason.");
+static struct metric dead_letters_dropped = METRIC_COUNTER_INIT(
+	"ringlog_dead_letters_dropped_total", NULL,
+	"Refused pushes not kept: their source's dead letters were at its byte budget.");
 
 static double read_spool_depth(void *ctx)
 {
@@ -100,6 +105,7 @@ void ingest_metrics_register(struct ingest *in)
 		metrics_register(&pushes[i]);
 	metrics_register(&push_seconds);
 	metrics_register(&dead_letters);
+	metrics_register(&dead_letters_dropped);
 	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
 		metrics_register(&lookups[i]);
 	events_written_total.ctx = in;
@@ -127,6 +133,21 @@ void ingest_count_push(const char *outcome)
 void ingest_observe_push(double seconds)
 {
 	metrics_observe(&push_seconds, seconds);
+}
+
+void ingest_dead_letter_dropped(const struct source *src, const struct push_options *o,
+				const char *request_id)
+{
+	static _Atomic long long last_log;
+	long long now = (long long)time(NULL), last = last_log;
+
+	metrics_inc(&dead_letters_dropped);
+	/* An attack makes many: one line a minute says it, the counter counts. */
+	if (now - last >= 60 && atomic_compare_exchange_strong(&last_log, &last, now))
+		log_msg(LOG_WARNING, "dead letter not kept: request id=%s source=%s: its dead letters "
+			"are at their budget of %lld bytes (ringlog dead-letters, or "
+			"ringlog source update --dead-letters-max)", request_id,
+			src ? src->name : "-", push_dead_letter_budget(src, o));
 }
 
 void ingest_count_dead_letter(void)

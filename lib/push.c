@@ -236,5 +236,5 @@ void push_process(struct db *db, const struct source *src, const struct push *p,
 	push_ready_free(ready);
 	if (push_is_success(r->outcome) || r->db_down || (flags & PUSH_NO_DEAD_LETTER))
 		return;
-	push_file_dead_letter(db, p, r);
+	push_file_dead_letter(db, src, p, o, r);
 }

@@ -144,11 +144,11 @@ enum sign_status sign_session_read(const struct sign_key *key, const char *text,
 	const char *p = text, *dot;
 	char *name = NULL, *hex = NULL, expires[24];
 	enum sign_status st = SIGN_INVALID;
-	long long exp;
+	long long exp, tid;
 
 	*user = NULL;
 	*token_id = 0;
-	if (strncmp(p, SIGN_SESSION_PREFIX, plen) != 0 || !(p = read_number(p + plen, token_id)))
+	if (strncmp(p, SIGN_SESSION_PREFIX, plen) != 0 || !(p = read_number(p + plen, &tid)))
 		return SIGN_INVALID;
 	dot = strchr(p, '.');
 	hn = dot ? (size_t)(dot - p) : 0;
@@ -169,18 +169,17 @@ enum sign_status sign_session_read(const struct sign_key *key, const char *text,
 		struct buf resource = BUF_INIT;
 
 		buf_addf(&resource, SESSION_RESOURCE "%s", name);
-		st = sign_check(key, buf_str(&resource), *token_id, expires, dot, now);
+		st = sign_check(key, buf_str(&resource), tid, expires, dot, now);
 		buf_release(&resource);
 	}
 	if (st == SIGN_OK) {
 		*user = name;
+		*token_id = tid;
 		name = NULL;
 	}
 out:
 	free(hex);
 	free(name);
-	if (st != SIGN_OK)
-		*token_id = 0;
 	return st;
 }
 

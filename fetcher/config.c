@@ -31,6 +31,8 @@ const struct conf_key fetcher_conf_keys[] = {
 	    "seconds to wait for the PBX's click-to-call answer"),
 	KEY("fetcher", "live_ringing_timeout", CONF_INT, live_ringing_timeout_s, "120", 10, 86400,
 	    "seconds a ringing call stays in the live view without news"),
+	KEY("fetcher", "live_stall_timeout", CONF_INT, live_stall_timeout_s, "30", 2, 3600,
+	    "seconds a live-calls stream subscriber that takes nothing is kept (then cut)"),
 	KEY("fetcher", "live_talking_timeout", CONF_INT, live_talking_timeout_s, "14400", 60, 86400,
 	    "seconds an answered call stays in the live view without a hangup"),
 	KEY("fetcher", "ui_dir", CONF_STRING, ui_dir, "", 0, 0,

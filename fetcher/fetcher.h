@@ -28,6 +28,7 @@ struct fetcher_config {
 	char *public_url;
 	long long click2call_timeout_s;
 	long long live_ringing_timeout_s, live_talking_timeout_s;
+	long long live_stall_timeout_s;
 	char *ui_dir;
 	char *ui_frame_ancestors;
 	long long ui_session_ttl_s;

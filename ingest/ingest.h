@@ -21,6 +21,7 @@ struct ingest_config {
 	long long batch_max;
 	long long max_body;
 	long long timeout_s;
+	long long header_timeout_s, min_body_rate; /* slow clients */
 	long long max_connections;
 	long long max_connections_per_ip;
 	char *spool_dir;

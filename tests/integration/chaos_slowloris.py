@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from harness import IngestCase, request
+from harness import IngestCase, fetcherd, new_token, request
 from test_limits import rss_kib
 
 ATTACKERS = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
@@ -98,12 +98,22 @@ class ManyAddresses(IngestCase):
     header line every 8 s and reconnecting at once when cut. Header
     deadlines and making room under pressure keep real requests within 1 s."""
 
+    NAME = "ingestd, POST /v1/cdr"
     ADDRESSES = [f"127.0.0.{i}" for i in range(2, 7)]
     PER_ADDRESS = 256
     SECONDS = 20
 
+    FIRST_LINE = b"POST /v1/cdr/acme HTTP/1.1\r\nHost: x\r\n"
+
+    def target(self):
+        return self.port
+
+    def real_request(self, i):
+        return self.push({"call_id": f"many-{i}", "direction": "in", "started_at": 1750065605}, timeout=5)
+
     def attack(self, addr, stop, counts):
         socks = []
+        port = self.target()
 
         def connect():
             s = socket.socket()
@@ -111,8 +121,8 @@ class ManyAddresses(IngestCase):
             s.settimeout(1)
             try:
                 s.bind((addr, 0))
-                s.connect(("127.0.0.1", self.port))
-                s.sendall(b"POST /v1/cdr/acme HTTP/1.1\r\nHost: x\r\n")
+                s.connect(("127.0.0.1", port))
+                s.sendall(self.FIRST_LINE)
                 s.setblocking(False)
                 socks.append([s, time.monotonic()])
                 counts["opened"] += 1
@@ -159,8 +169,7 @@ class ManyAddresses(IngestCase):
         while time.monotonic() < t_end:
             t0 = time.monotonic()
             try:
-                r = self.push({"call_id": f"many-{i}", "direction": "in", "started_at": 1750065605},
-                              timeout=5)
+                r = self.real_request(i)
                 failures += r.status != 200
             except OSError:
                 failures += 1
@@ -171,10 +180,33 @@ class ManyAddresses(IngestCase):
         for t in threads:
             t.join()
         latencies.sort()
-        print(f"\n  [slowloris, 5 addresses] {len(self.ADDRESSES)} x {self.PER_ADDRESS} slow connections "
+        print(f"\n  [slowloris, 5 addresses, {self.NAME}] {len(self.ADDRESSES)} x {self.PER_ADDRESS} slow connections "
               f"(a header line every 8 s, reconnecting when cut; {counts['opened']} opened in all); "
-              f"{len(latencies)} pushes from 127.0.0.1: {failures} failed, median "
+              f"{len(latencies)} requests from 127.0.0.1: {failures} failed, median "
               f"{latencies[len(latencies) // 2] * 1000:.0f} ms, slowest {latencies[-1] * 1000:.0f} ms",
               flush=True)
         self.assertEqual(failures, 0)
         self.assertLess(latencies[-1], 1.0)
+
+
+class ManyAddressesFetcher(ManyAddresses):
+    """The same against ringlog-fetcherd: GET /v1/calls stays within 1 s."""
+
+    NAME = "fetcherd, GET /v1/calls"
+    FIRST_LINE = b"GET /v1/calls HTTP/1.1\r\nHost: x\r\n"
+
+    def setUp(self):
+        super().setUp()
+        self.fetcher = fetcherd("slowloris-fetcher")
+        self.token = new_token("crm-slowloris")
+
+    def tearDown(self):
+        self.fetcher.stop()
+        super().tearDown()
+
+    def target(self):
+        return self.fetcher.port
+
+    def real_request(self, i):
+        return request(self.fetcher.port, "GET", "/v1/calls?limit=5", None,
+                       {"Authorization": "Bearer " + self.token}, timeout=5)

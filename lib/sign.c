@@ -1,7 +1,6 @@
 #include "ringlog/sign.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdint.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -12,6 +11,8 @@
 
 #include "ringlog/auth.h"
 #include "ringlog/buf.h"
+#include "ringlog/text.h"
+#include "ringlog/xalloc.h"
 
 int sign_key_load(struct sign_key *key, const char *path, struct errbuf *e)
 {
@@ -102,15 +103,26 @@ static void session_sig(const struct sign_key *key, long long token_id, const ch
 	buf_release(&resource);
 }
 
+static enum sign_status session_check(const struct sign_key *key, long long token_id,
+				      const char *user, const char *expires, const char *sig,
+				      long long now)
+{
+	struct buf resource = BUF_INIT;
+	enum sign_status st;
+
+	buf_addf(&resource, SESSION_RESOURCE "%s", user);
+	st = sign_check(key, buf_str(&resource), token_id, expires, sig, now);
+	buf_release(&resource);
+	return st;
+}
+
 void sign_session_make(const struct sign_key *key, long long token_id, const char *user,
 		       long long expires, struct buf *out)
 {
 	char sig[SIGN_HEX_LEN + 1];
 	size_t n = strlen(user);
-	char *hex = malloc(2 * n + 1);
+	char *hex = xmalloc(2 * n + 1);
 
-	if (!hex)
-		abort();
 	auth_hex((const unsigned char *)user, n, hex);
 	session_sig(key, token_id, user, expires, sig);
 	buf_addf(out, SIGN_SESSION_PREFIX "%lld.%s.%lld.%s", token_id, hex, expires, sig);
@@ -127,14 +139,6 @@ static const char *read_number(const char *p, long long *v)
 		return NULL;
 	*v = strtoll(p, NULL, 10);
 	return *v > 0 ? p + n + 1 : NULL;
-}
-
-static bool printable(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return n > 0;
 }
 
 enum sign_status sign_session_read(const struct sign_key *key, const char *text, long long now,
@@ -154,10 +158,11 @@ enum sign_status sign_session_read(const struct sign_key *key, const char *text,
 	hn = dot ? (size_t)(dot - p) : 0;
 	if (!dot || hn == 0 || hn % 2 || hn > 2 * SIGN_SESSION_USER_MAX)
 		return SIGN_INVALID;
-	hex = strndup(p, hn);
-	name = calloc(1, hn / 2 + 1);
-	if (!hex || !name || auth_unhex(hex, (unsigned char *)name, hn / 2) < 0 ||
-	    !printable(name, hn / 2) || strlen(name) != hn / 2)
+	hex = xstrndup(p, hn);
+	name = xcalloc(1, hn / 2 + 1);
+	/* the user is logged and shown: UTF-8 text without control characters */
+	if (auth_unhex(hex, (unsigned char *)name, hn / 2) < 0 || strlen(name) != hn / 2 ||
+	    !text_is_clean(name))
 		goto out;
 	p = dot + 1;
 	dot = read_number(p, &exp);
@@ -165,13 +170,7 @@ enum sign_status sign_session_read(const struct sign_key *key, const char *text,
 		goto out;
 	memcpy(expires, p, (size_t)(dot - 1 - p));
 	expires[dot - 1 - p] = '\0';
-	{
-		struct buf resource = BUF_INIT;
-
-		buf_addf(&resource, SESSION_RESOURCE "%s", name);
-		st = sign_check(key, buf_str(&resource), tid, expires, dot, now);
-		buf_release(&resource);
-	}
+	st = session_check(key, tid, name, expires, dot, now);
 	if (st == SIGN_OK) {
 		*user = name;
 		*token_id = tid;

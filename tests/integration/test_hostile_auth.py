@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import (WORK, IngestCase, fetcherd, new_token, query, request, reset_database,
-                     ringlog, scalar)
+                     ringlog, scalar, wait_for)
 
 
 class PushSecretSpellings(IngestCase):
@@ -76,7 +76,7 @@ class Sessions(unittest.TestCase):
         r = self.call("GET", "/v1/calls", genuine)
         self.assertEqual(r.status, 200, r)
         self.assertIsNone(self.d.proc.poll(), "the fetcher died")
-        self.assertIn("user=" + "u" * 100, self.d.output())
+        wait_for(lambda: "user=" + "u" * 100 in self.d.output(), what="the request's log line")
         del token
 
     # item 6

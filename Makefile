@@ -42,6 +42,12 @@ SCHEMA_VERSIONS := $(shell ls sql | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p'
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBRINGLOG := $(BUILD)/libringlog.a
+# libphonenumber is C++ (and has no .pc in Debian): one shim, lib/*.cc,
+# compiled with $(CXX); every program links the C++ runtime.
+LIB_CXX_SRC := $(wildcard lib/*.cc)
+LIB_OBJ   += $(LIB_CXX_SRC:%.cc=$(BUILD)/%.o)
+LIBS      += -lphonenumber -lprotobuf -lstdc++
+ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror $(CFLAGS) -Iinclude -MMD -MP
 
 PROGRAMS  := ringlog ringlog-ingestd $(if $(wildcard fetcher/*.c),ringlog-fetcherd)
 ringlog_SRC          := $(wildcard cli/*.c)
@@ -49,7 +55,8 @@ ringlog-ingestd_SRC  := $(wildcard ingest/*.c)
 ringlog-fetcherd_SRC := $(wildcard fetcher/*.c)
 BINS      := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 DAEMONS   := $(filter-out ringlog,$(PROGRAMS))
-UNITS     := $(DAEMONS:%=$(BUILD)/systemd/%.service)
+UNITS     := $(DAEMONS:%=$(BUILD)/systemd/%.service) $(BUILD)/systemd/ringlog-maintain.service
+TIMERS    := $(BUILD)/systemd/ringlog-maintain.timer
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -64,6 +71,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX     $<")
+	$(Q)$(CXX) $(ALL_CXXFLAGS) -c -o $@ $<
 
 # The migrations, known to every binary: the daemons refuse a schema without them.
 $(BUILD)/lib/db.o: ALL_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
@@ -112,6 +124,12 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+FUZZ_CXX  ?= clang++
+$(FUZZ_BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCXX $<")
+	$(Q)$(FUZZ_CXX) -std=c++17 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fno-sanitize=vptr -Iinclude -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_LIB): $(LIB_CXX_SRC:%.cc=$(FUZZ_BUILD)/%.o)
 $(FUZZ_BUILD)/lib/db.o: FUZZ_CFLAGS += -DRINGLOG_SCHEMA_VERSIONS='"$(SCHEMA_VERSIONS)"'
 
 $(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
@@ -159,6 +177,10 @@ deps:
 run: deps all
 	@RINGLOG_BUILD=$(BUILD) scripts/run-demo
 
+# bench/phones.sh: phone_parse() per number, a program over the library.
+$(BUILD)/bench/phone_bench: $(BUILD)/bench/phone_bench.o $(LIBRINGLOG)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+bench: $(BUILD)/bench/phone_bench
 bench: deps all
 	@scripts/deps.sh bench
 	@RINGLOG_BUILD=$(BUILD) bench/run
@@ -167,20 +189,29 @@ bench: deps all
 $(BUILD)/systemd/%.service: systemd/%.service
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
+$(BUILD)/systemd/%.timer: systemd/%.timer
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
+$(BUILD)/systemd/ringlog-maintain.service: systemd/ringlog-maintain.service
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
 
 # Debian's places: the admin command in bin, the daemons in sbin, the schema
 # and the call-log page in share/ringlog, units, sysusers.d and tmpfiles.d under lib, the README
 # and the commented example config in share/doc/ringlog; the example also
 # becomes /etc/ringlog/ringlog.conf unless that exists (it is never replaced).
-install: all $(UNITS)
+install: all $(UNITS) $(TIMERS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SQLDIR) $(DESTDIR)$(DATADIR)/ui \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/ringlog
 	install -m 755 $(BUILD)/bin/ringlog $(DESTDIR)$(BINDIR)/
 	install -m 755 $(DAEMONS:%=$(BUILD)/bin/%) $(DESTDIR)$(SBINDIR)/
 	install -m 644 sql/*.sql $(DESTDIR)$(SQLDIR)/
+	install -d $(DESTDIR)$(SQLDIR)/functions
+	install -m 644 sql/functions/*.sql $(DESTDIR)$(SQLDIR)/functions/
 	install -m 644 ui/*.html ui/*.js ui/*.css $(DESTDIR)$(DATADIR)/ui/
 	install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 644 $(TIMERS) $(DESTDIR)$(UNITDIR)/
 	install -m 644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf
 	install -m 644 systemd/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
 	install -m 644 README.md $(wildcard docs/*.*) $(DESTDIR)$(DOCDIR)/
@@ -206,6 +237,7 @@ check-units: $(UNITS)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ringlog $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(DAEMONS:%=%.service))
+	rm -f $(DESTDIR)$(UNITDIR)/ringlog-maintain.service $(DESTDIR)$(UNITDIR)/ringlog-maintain.timer
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 

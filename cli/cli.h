@@ -14,6 +14,7 @@ struct cli {
 	const char *blob_dir;      /* [recordings] blob_dir */
 	long long recording_max;   /* [recordings] max_size */
 	struct blob_store *blobs;  /* opened by cli_blobs() */
+	const char *keep[3];       /* [maintain] keep_calls, keep_recordings, keep_dead_letters */
 };
 
 /* A subcommand: argv[0] is its own name. Returns the exit status. */
@@ -26,6 +27,8 @@ int cmd_dead_letters(struct cli *cli, int argc, char **argv);
 int cmd_agent(struct cli *cli, int argc, char **argv);
 int cmd_lead(struct cli *cli, int argc, char **argv);
 int cmd_recordings(struct cli *cli, int argc, char **argv);
+int cmd_phones(struct cli *cli, int argc, char **argv);
+int cmd_maintain(struct cli *cli, int argc, char **argv);
 
 /* Connects and checks the schema is current. Returns the connection, or NULL
  * after printing why. */

@@ -15,8 +15,10 @@ static const char usage[] =
 	"                          [--responsible USER] [PLAN]\n"
 	"       ringlog lead list [--phone PHONE] [--all] [--limit N] [PLAN]\n"
 	"       ringlog lead import FILE.csv [--delimiter C] [--dry-run] [--skip-invalid] [PLAN]\n"
+	"       ringlog lead duplicates [--limit N]   numbers with more than one open lead\n"
 	"PLAN is how national numbers are read: --source NAME (that source's country code\n"
-	"and prefixes), or --country-code CC [--trunk-prefix P] [--international-prefix P].\n"
+	"and prefixes), or --region RR (HU, IL, US: libphonenumber's rules for it), or\n"
+	"--country-code CC [--trunk-prefix P] [--international-prefix P].\n"
 	"Without one, numbers must be international (+972…, 00972…).";
 
 bool lead_plan_option(struct lead_plan *p, int c, const char *arg)
@@ -26,6 +28,7 @@ bool lead_plan_option(struct lead_plan *p, int c, const char *arg)
 	case 1001: p->country_code = arg; return true;
 	case 1002: p->trunk_prefix = arg; return true;
 	case 1003: p->international_prefix = arg; return true;
+	case 1004: p->region = arg; return true;
 	default: return false;
 	}
 }
@@ -37,12 +40,13 @@ int lead_plan_resolve(struct cli *cli, struct lead_plan *p)
 
 	p->plan = (struct phone_plan){ p->country_code ? p->country_code : "",
 				       p->trunk_prefix ? p->trunk_prefix : (p->country_code ? "0" : ""),
-				       p->international_prefix ? p->international_prefix : "00" };
+				       p->international_prefix ? p->international_prefix : "00",
+				       p->region ? p->region : "" };
 	if (!p->source)
 		return 0;
-	if (p->country_code || p->trunk_prefix || p->international_prefix)
+	if (p->country_code || p->trunk_prefix || p->international_prefix || p->region)
 		return cli_fail("give --source or the plan's prefixes, not both");
-	res = cli_query(cli, "SELECT country_code, trunk_prefix, international_prefix"
+	res = cli_query(cli, "SELECT country_code, trunk_prefix, international_prefix, coalesce(region, '')"
 			     " FROM sources WHERE name = $1", 1, params);
 	if (!res)
 		return 1;
@@ -50,26 +54,31 @@ int lead_plan_resolve(struct cli *cli, struct lead_plan *p)
 		PQclear(res);
 		return cli_fail("no source is called \"%s\"", p->source);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		p->owned[i] = xstrdup(PQgetvalue(res, 0, i));
-	p->plan = (struct phone_plan){ p->owned[0], p->owned[1], p->owned[2] };
+	p->plan = (struct phone_plan){ p->owned[0], p->owned[1], p->owned[2], p->owned[3] };
 	PQclear(res);
 	return 0;
 }
 
 void lead_plan_release(struct lead_plan *p)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(p->owned[i]);
 }
 
 int lead_phone(const struct lead_plan *p, const char *raw, char out[PHONE_E164_LEN],
 	       struct errbuf *e)
 {
+	char region[3];
+
+	if (p->region && !phone_region_is_known(p->region))
+		return err_set(e, "--region %.8s: not a region libphonenumber knows (HU, IL, US, ...)", p->region);
 	if (phone_normalize(raw, &p->plan, out) == 0)
 		return 0;
 	return err_set(e, "\"%.64s\" is not a public phone number%s", raw,
-		       *p->plan.country_code ? "" : " in international form (or give --source or --country-code)");
+		       *phone_plan_region(&p->plan, region) ? "" :
+		       " in international form (or give --source, --region or --country-code)");
 }
 
 /* lead_phone(), printing why not. */
@@ -99,9 +108,13 @@ static int fields_or_fail(const char *const v[6])
 	return 0;
 }
 
+/* The lead rules' one home (sql/functions/ringlog_upsert_leads.sql): the
+ * number's lock, finding the lead by CRM id or number, the back-fill of its
+ * earlier calls. A flag not given is a key left out: the field stays. */
 static const char add_sql[] =
-	"INSERT INTO leads (phone, name, company, crm_id, crm_url, responsible, origin)"
-	" VALUES ($1, coalesce($2, ''), coalesce($3, ''), $4, $5, $6, 'crm') RETURNING id";
+	"SELECT u.lead_id, u.outcome, u.linked_calls FROM ringlog_upsert_leads(jsonb_build_array("
+	"jsonb_strip_nulls(jsonb_build_object('phone', $1::text, 'name', $2::text,"
+	" 'company', $3::text, 'crm_id', $4::text, 'crm_url', $5::text, 'responsible', $6::text)))) u";
 
 static int add(struct cli *cli, int argc, char **argv)
 {
@@ -140,7 +153,9 @@ static int add(struct cli *cli, int argc, char **argv)
 	res = cli_query(cli, add_sql, 6, v);
 	if (!res)
 		goto out;
-	printf("lead %s added: +%s\n", PQgetvalue(res, 0, 0), e164);
+	printf("lead %s %s: +%s; %s earlier calls linked\n", PQgetvalue(res, 0, 0),
+	       strcmp(PQgetvalue(res, 0, 1), "created") == 0 ? "added" : PQgetvalue(res, 0, 1), e164,
+	       PQgetvalue(res, 0, 2));
 	rc = 0;
 out:
 	PQclear(res);
@@ -212,6 +227,8 @@ int cmd_lead(struct cli *cli, int argc, char **argv)
 		return list(cli, argc - 1, argv + 1);
 	if (strcmp(sub, "import") == 0)
 		return lead_import(cli, argc - 1, argv + 1);
+	if (strcmp(sub, "duplicates") == 0)
+		return lead_duplicates(cli, argc - 1, argv + 1);
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
 		printf("usage: %s\n", usage);
 		return 0;

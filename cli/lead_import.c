@@ -1,16 +1,22 @@
 /* ringlog lead import FILE.csv: leads from a CRM export. The first line
  * names the columns (phone is required; name, company, crm_id, crm_url,
  * responsible, status are optional, in any order). Every row is checked
- * before anything is written; then all are written in one transaction: a
- * row with a crm_id updates the lead with that id, one without updates the
- * oldest open lead of its number, and otherwise a lead is added. Empty
- * cells leave what a lead has. Running an import twice changes nothing. */
+ * before anything is written; then all are written in one transaction by
+ * the lead rules' one home, ringlog_upsert_leads (as the CRM sync): a row
+ * with a crm_id updates the lead with that id, one without updates the
+ * oldest open lead of its number, and otherwise a lead is added and takes
+ * its number's earlier calls. Empty cells leave what a lead has. Running an
+ * import twice changes nothing (`0 updated, N unchanged`). --dry-run does
+ * it all in a transaction that is rolled back, so its counts are exact. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "lead.h"
 #include "ringlog/buf.h"
@@ -173,57 +179,128 @@ static int parse(struct import *im, const struct buf *b)
 
 /* ---- writing ------------------------------------------------------------ */
 
-#define UPDATE_LEAD                                                                              \
-	"UPDATE leads SET phone = $1, name = coalesce($2, name), company = coalesce($3, company)," \
-	" crm_id = coalesce($4, crm_id), crm_url = coalesce($5, crm_url),"                        \
-	" responsible = coalesce($6, responsible), status = coalesce($7, status),"               \
-	" origin = 'crm', updated_at = now()"
-#define INSERT_LEAD                                                                              \
-	" INSERT INTO leads (phone, name, company, crm_id, crm_url, responsible, status, origin)"  \
-	" SELECT $1, coalesce($2, ''), coalesce($3, ''), $4, $5, $6, coalesce($7, 'open'), 'crm'"  \
-	" WHERE NOT EXISTS (SELECT 1 FROM upd) RETURNING id"
+#define IMPORT_BATCH 500   /* leads per statement */
+#define IMPORT_SHOWN 5     /* rows a dry run shows of each kind */
 
-/* One statement per row; it returns a row when it added a lead. */
-static const struct db_stmt upsert_by_crm_id = {
-	"lead_import_by_crm_id",
-	"WITH upd AS (" UPDATE_LEAD " WHERE crm_id = $4 RETURNING id)" INSERT_LEAD, 7
-};
-static const struct db_stmt upsert_by_phone = {
-	"lead_import_by_phone",
-	"WITH upd AS (" UPDATE_LEAD " WHERE id = (SELECT id FROM leads WHERE phone = $1"
-	" AND status = 'open' ORDER BY id LIMIT 1) RETURNING id)" INSERT_LEAD, 7
+enum outcome { OUT_ADDED, OUT_UPDATED, OUT_UNCHANGED, NOUTCOMES };
+static const char *const outcome_sql[NOUTCOMES] = { "created", "updated", "unchanged" };
+
+/* The lead rules' one home (sql/functions/ringlog_upsert_leads.sql): each
+ * number's lock, finding a lead by CRM id or number, the back-fill of its
+ * earlier calls. One row per lead, in order. */
+static const struct db_stmt upsert_stmt = {
+	"lead_import_upsert",
+	"SELECT outcome FROM ringlog_upsert_leads($1::jsonb)", 1
 };
 
-static int write_rows(struct cli *cli, struct import *im, size_t *added)
+/* Numbers in ascending order (E.164 digits: shorter is smaller), file order
+ * among equal ones: the batches of one transaction then take the numbers'
+ * locks in one order, as ringlog_upsert_leads does within a batch. */
+static const struct import *sorting;
+
+static int cmp_rows(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const char *p = sorting->rows[x].e164, *q = sorting->rows[y].e164;
+	size_t lp = strlen(p), lq = strlen(q);
+	int c = lp != lq ? (lp < lq ? -1 : 1) : strcmp(p, q);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* The lead of row R as the JSON the upsert reads: empty cells left out. */
+static json_object *row_json(const struct row *r)
+{
+	static const char *const keys[NCOLS] = { "phone", "name", "company", "crm_id",
+						 "crm_url", "responsible", "status" };
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "phone", json_object_new_string(r->e164));
+	for (int c = 1; c < NCOLS; c++)
+		if (r->v[c])
+			json_object_object_add(o, keys[c], json_object_new_string(r->v[c]));
+	return o;
+}
+
+/* Upserts rows ORDER[FROM..TO) in one statement; their outcomes into OUT. */
+static int write_batch(struct db *db, const struct import *im, const size_t *order, size_t from,
+		       size_t to, unsigned char *out, struct errbuf *e)
+{
+	json_object *batch = json_object_new_array();
+	const char *params[1];
+	PGresult *res;
+	int rc = -1;
+
+	for (size_t i = from; i < to; i++)
+		json_object_array_add(batch, row_json(&im->rows[order[i]]));
+	params[0] = json_object_to_json_string_ext(batch, JSON_C_TO_STRING_PLAIN);
+	res = db_exec(db, &upsert_stmt, params, e);
+	if (res && (size_t)PQntuples(res) == to - from) {
+		for (size_t i = from; i < to; i++) {
+			const char *o = PQgetvalue(res, (int)(i - from), 0);
+
+			out[order[i]] = OUT_UNCHANGED;
+			for (int k = 0; k < NOUTCOMES; k++)
+				if (strcmp(o, outcome_sql[k]) == 0)
+					out[order[i]] = (unsigned char)k;
+		}
+		rc = 0;
+	} else if (res) {
+		err_set(e, "the upsert answered %d rows for %zu leads", PQntuples(res), to - from);
+	}
+	PQclear(res);
+	json_object_put(batch);
+	return rc;
+}
+
+/* All rows in one transaction, committed unless a dry run; outcomes per
+ * row (file order) into OUT. Progress on stderr when it is a terminal. */
+static int write_rows(struct cli *cli, struct import *im, unsigned char *out)
 {
 	struct db *db = cli_db(cli);
-	struct errbuf e;
+	bool progress = isatty(STDERR_FILENO) && im->nrows > IMPORT_BATCH;
+	size_t *order = xcalloc(im->nrows + 1, sizeof(*order));
+	struct errbuf e, ignored;
+	int rc = 1;
 
-	if (!db || db_command(db, "BEGIN", &e) < 0)
+	if (!db || db_command(db, "BEGIN", &e) < 0) {
+		free(order);
 		return db ? cli_fail("%s", e.msg) : 1;
-	for (size_t i = 0; i < im->nrows; i++) {
-		struct row *r = &im->rows[i];
-		const char *params[NCOLS] = { r->e164 };
-		PGresult *res;
-
-		for (int c = 1; c < NCOLS; c++)
-			params[c] = r->v[c];
-		res = db_exec(db, r->v[COL_CRM_ID] ? &upsert_by_crm_id : &upsert_by_phone, params, &e);
-		if (!res) {
-			struct errbuf ignored;
-
-			cli_fail("row %zu (+%s): %s; nothing was imported", i + 1, r->e164, e.msg);
-			/* A lost connection rolls back as well. */
-			if (db_command(db, "ROLLBACK", &ignored) < 0)
-				cli_fail("(the connection is gone: %s)", ignored.msg);
-			return 1;
-		}
-		*added += (size_t)PQntuples(res);
-		PQclear(res);
 	}
-	if (db_command(db, "COMMIT", &e) < 0)
-		return cli_fail("%s", e.msg);
-	return 0;
+	for (size_t i = 0; i < im->nrows; i++)
+		order[i] = i;
+	sorting = im;
+	qsort(order, im->nrows, sizeof(*order), cmp_rows);
+	for (size_t i = 0; i < im->nrows; i += IMPORT_BATCH) {
+		size_t to = i + IMPORT_BATCH < im->nrows ? i + IMPORT_BATCH : im->nrows;
+
+		if (write_batch(db, im, order, i, to, out, &e) < 0) {
+			if (progress)
+				fputc('\n', stderr);
+			cli_fail("%s; nothing was imported", e.msg);
+			goto rollback;
+		}
+		if (progress)
+			fprintf(stderr, "\r%zu of %zu leads %s", to, im->nrows,
+				im->dry_run ? "checked" : "written");
+	}
+	if (progress)
+		fputc('\n', stderr);
+	if (!im->dry_run) {
+		if (db_command(db, "COMMIT", &e) < 0)
+			cli_fail("%s", e.msg);
+		else
+			rc = 0;
+		goto out;
+	}
+	rc = 0; /* a dry run: what the import would do, then nothing of it */
+rollback:
+	/* A lost connection rolls back as well. */
+	if (db_command(db, "ROLLBACK", &ignored) < 0)
+		rc = cli_fail("(the connection is gone: %s)", ignored.msg);
+out:
+	free(order);
+	return rc;
 }
 
 static void release(struct import *im)
@@ -261,11 +338,26 @@ static int parse_args(int argc, char **argv, struct import *im)
 	return optind + 1 == argc ? 0 : cli_usage("ringlog lead import FILE.csv [OPTIONS]");
 }
 
+/* The first rows of kind K, as the user wrote them. */
+static void show(const struct import *im, const unsigned char *out, enum outcome k, const char *verb)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < im->nrows && shown < IMPORT_SHOWN; i++) {
+		if (out[i] != k)
+			continue;
+		printf("  would %s +%s%s%s\n", verb, im->rows[i].e164, im->rows[i].v[COL_NAME] ? "  " : "",
+		       im->rows[i].v[COL_NAME] ? im->rows[i].v[COL_NAME] : "");
+		shown++;
+	}
+}
+
 int lead_import(struct cli *cli, int argc, char **argv)
 {
 	struct import im = { .delimiter = ',' };
 	struct buf b = BUF_INIT;
-	size_t added = 0;
+	size_t n[NOUTCOMES] = { 0 };
+	unsigned char *out = NULL;
 	int rc;
 
 	rc = parse_args(argc, argv, &im);
@@ -277,12 +369,23 @@ int lead_import(struct cli *cli, int argc, char **argv)
 			      im.invalid);
 		goto out;
 	}
-	if (!im.dry_run && (rc = write_rows(cli, &im, &added)))
+	out = xcalloc(im.nrows + 1, 1);
+	if ((rc = write_rows(cli, &im, out)))
 		goto out;
-	printf("%zu leads %s: %zu added, %zu updated; %zu invalid rows skipped\n", im.nrows,
-	       im.dry_run ? "checked (dry run, nothing written)" : "imported", im.dry_run ? 0 : added,
-	       im.dry_run ? 0 : im.nrows - added, im.invalid);
+	for (size_t i = 0; i < im.nrows; i++)
+		n[out[i]]++;
+	if (im.dry_run) {
+		printf("%zu leads checked (dry run, nothing written): %zu would be added, %zu updated, "
+		       "%zu unchanged; %zu invalid rows skipped\n",
+		       im.nrows, n[OUT_ADDED], n[OUT_UPDATED], n[OUT_UNCHANGED], im.invalid);
+		show(&im, out, OUT_ADDED, "add");
+		show(&im, out, OUT_UPDATED, "update");
+	} else {
+		printf("%zu leads imported: %zu added, %zu updated, %zu unchanged; %zu invalid rows skipped\n",
+		       im.nrows, n[OUT_ADDED], n[OUT_UPDATED], n[OUT_UNCHANGED], im.invalid);
+	}
 out:
+	free(out);
 	buf_release(&b);
 	release(&im);
 	return rc;

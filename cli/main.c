@@ -22,6 +22,8 @@ static const char usage[] =
 	"  lead add|list|import   the leads calls are linked to (import: CSV)\n"
 	"  recordings list|show|retry|gc\n"
 	"                         calls' recordings: fetch state, retries, unused blobs\n"
+	"  phones renormalize     read stored numbers again (libphonenumber), in batches\n"
+	"  maintain [--dry-run]   remove what sources keep no longer (retention)\n"
 	"\n"
 	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
 	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
@@ -31,6 +33,7 @@ struct cli_config {
 	char *database_url;
 	char *blob_dir;
 	long long recording_max;
+	char *keep[3];
 };
 
 static const struct conf_key keys[] = {
@@ -40,6 +43,12 @@ static const struct conf_key keys[] = {
 	  "/var/lib/ringlog/recordings", 0, 0, false, "blob store of recordings" },
 	{ "recordings", "max_size", CONF_BYTES, offsetof(struct cli_config, recording_max), "100M",
 	  1024, 1LL << 40, false, "largest recording stored" },
+	{ "maintain", "keep_calls", CONF_STRING, offsetof(struct cli_config, keep[0]), "", 0, 0, false,
+	  "how long calls are kept unless their source says (400d; empty: for ever)" },
+	{ "maintain", "keep_recordings", CONF_STRING, offsetof(struct cli_config, keep[1]), "", 0, 0,
+	  false, "how long recordings are kept unless their source says" },
+	{ "maintain", "keep_dead_letters", CONF_STRING, offsetof(struct cli_config, keep[2]), "", 0, 0,
+	  false, "how long dead letters are kept unless their source says" },
 };
 
 static const struct {
@@ -59,11 +68,13 @@ static const struct {
 	{ "leads", cmd_lead },
 	{ "recordings", cmd_recordings },
 	{ "recording", cmd_recordings },
+	{ "phones", cmd_phones },
+	{ "maintain", cmd_maintain },
 };
 
 int main(int argc, char **argv)
 {
-	struct cli_config cfg = { NULL, NULL, 0 };
+	struct cli_config cfg = { NULL, NULL, 0, { NULL, NULL, NULL } };
 	const char *database = NULL, *config = NULL;
 	char *conf_argv[] = { argv[0], NULL, NULL, NULL };
 	struct conf_cli ccli;
@@ -100,6 +111,8 @@ int main(int argc, char **argv)
 	cli.database_url = database ? database : cfg.database_url;
 	cli.blob_dir = cfg.blob_dir;
 	cli.recording_max = cfg.recording_max;
+	for (int k = 0; k < 3; k++)
+		cli.keep[k] = cfg.keep[k];
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(argv[i], commands[k].name) == 0) {
 			rc = commands[k].fn(&cli, argc - i, argv + i);

@@ -169,7 +169,7 @@ static int show(struct cli *cli, const char *name)
 	PGresult *res = cli_query(cli,
 		"SELECT name, vendor, auth_mode, coalesce(auth_user, '(any)'),"
 		" CASE WHEN secret_sha256 IS NULL THEN 'not set' ELSE 'set' END,"
-		" time_zone, country_code, trunk_prefix, international_prefix,"
+		" time_zone, country_code, coalesce(region, ''), trunk_prefix, international_prefix,"
 		" coalesce(mapping::text, ''), create_leads, coalesce(default_responsible, ''),"
 		" coalesce(crm_url_template, ''), coalesce(crm_new_url_template, ''),"
 		" coalesce(fetch_url_template, ''), fetch_auth,"
@@ -182,7 +182,7 @@ static int show(struct cli *cli, const char *name)
 		" FROM sources WHERE name = $1", 1, params);
 	static const char *const labels[] = {
 		"name", "vendor", "auth", "auth user", "secret", "time zone", "country code",
-		"trunk prefix", "international prefix", "mapping", "create leads",
+		"region", "trunk prefix", "international prefix", "mapping", "create leads",
 		"default responsible", "crm url template", "crm new url template",
 		"fetch url template", "fetch auth",
 		"fetch user", "fetch secret", "fetch header", "fetch allow hosts",

@@ -10,6 +10,7 @@
 
 #include "ringlog/auth.h"
 #include "ringlog/buf.h"
+#include "ringlog/phone.h"
 #include "ringlog/upstream.h"
 #include "ringlog/xalloc.h"
 
@@ -17,6 +18,7 @@ enum kind {
 	TEXT,          /* the argument; "" clears the setting */
 	CHOICE,        /* one of CHOICES */
 	FLAG,          /* no argument: the row's VALUE */
+	REGION,        /* a region libphonenumber knows (HU), any case; "" clears */
 	SECRET_HASH,   /* a file (- = stdin) whose content is hashed (SHA-256) */
 	GENERATE_HASH, /* no argument: a new random secret, hashed; printed once */
 	SECRET_FILE,   /* a file (- = stdin) whose content is kept as is */
@@ -60,6 +62,9 @@ static const struct setting settings[] = {
 	  "IANA zone of naive times (default UTC)" },
 	{ "country-code", TEXT, SET("country_code = $2"), NULL, NULL,
 	  "e.g. 972: numbers are normalised to E.164 with it" },
+	{ "region", REGION, SET("region = nullif(upper($2), '')"), NULL, NULL,
+	  "e.g. HU: numbers are read, checked and typed by libphonenumber's rules for it "
+	  "(default: the main region of the country code)" },
 	{ "trunk-prefix", TEXT, SET("trunk_prefix = $2"), NULL, NULL,
 	  "national trunk prefix (default 0; 06 in Hungary)" },
 	{ "international-prefix", TEXT, SET("international_prefix = $2"), NULL, NULL, "default 00" },
@@ -69,6 +74,12 @@ static const struct setting settings[] = {
 	  "ringlog creates leads and missed-call tasks (default)" },
 	{ "no-leads", FLAG, SET("create_leads = $2::boolean"), NULL, "false",
 	  "the CRM owns its leads: only link calls to them" },
+	{ "keep-calls", TEXT, SET("keep_calls = ringlog_retention($2)"), NULL, NULL,
+	  "retention of its calls: 400d, 12h, an interval, or forever (empty: the config's)" },
+	{ "keep-recordings", TEXT, SET("keep_recordings = ringlog_retention($2)"), NULL, NULL,
+	  "retention of its recordings (`ringlog maintain`)" },
+	{ "keep-dead-letters", TEXT, SET("keep_dead_letters = ringlog_retention($2)"), NULL, NULL,
+	  "retention of its dead letters" },
 	{ "default-responsible", TEXT, SET("default_responsible = nullif($2, '')"), NULL, NULL,
 	  "CRM user for missed calls and unmapped agents" },
 	{ "crm-url-template", TEXT, SET("crm_url_template = nullif($2, '')"), NULL, NULL,
@@ -198,6 +209,16 @@ static char *value_of(const struct setting *s, const char *arg, const char *prev
 	}
 	case BYTES: return bytes_value(s, arg);
 	case FLAG: return xstrdup(s->value);
+	case REGION:
+		v = xstrdup(arg);
+		for (char *p = v; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		if (!*v || phone_region_is_known(v))
+			return v;
+		free(v);
+		cli_fail("--%s \"%.8s\" is not a region libphonenumber knows (HU, IL, UA, US, ...)",
+			 s->option, arg);
+		return NULL;
 	case JSON_FILE: return read_json_file(arg);
 	case SECRET_FILE: return cli_read_secret(arg);
 	case CHOICE:

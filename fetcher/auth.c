@@ -30,6 +30,13 @@ struct db *fetcher_db(struct fetcher *f)
 	return db_for_thread(f->cfg->database_url, "ringlog-fetcherd");
 }
 
+struct db *fetcher_read_db(struct fetcher *f)
+{
+	if (!*f->cfg->database_read_url)
+		return fetcher_db(f);
+	return db_for_thread_slot(DB_SLOT_READ, f->cfg->database_read_url, "ringlog-fetcherd read");
+}
+
 static enum MHD_Result unauthorized(struct http_request *req, const char *why)
 {
 	http_add_header(req, "WWW-Authenticate", "Bearer realm=\"ringlog\"");

@@ -2,6 +2,7 @@
  * call with its lead and its recordings (signed play_url when playable).
  * Keyset pagination on (started_at DESC, id DESC): a page never skips or
  * repeats a call while new ones arrive, and costs the same at any depth. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 
 #define CALLS_DEFAULT_LIMIT 50
 #define CALLS_MAX_LIMIT 1000
+#define CALLS_MAX_SEARCH 64
 
 /* One call as the API shows it, built by PostgreSQL (aliases c, s, a). */
 #define CALL_JSON                                                                                  \
@@ -18,6 +20,7 @@
 	" 'disposition', c.disposition, 'caller', c.caller, 'caller_e164', c.caller_e164,"         \
 	" 'caller_name', c.caller_name, 'callee', c.callee, 'callee_e164', c.callee_e164,"         \
 	" 'did', c.did, 'agent', c.agent, 'agent_name', c.agent_name, 'agent_user', a.crm_user,"   \
+	" 'agent_user_name', a.name,"                                                              \
 	" 'started_at', ringlog_utc_text(c.started_at),"                                           \
 	" 'answered_at', ringlog_utc_text(c.answered_at),"                                         \
 	" 'ended_at', ringlog_utc_text(c.ended_at),"                                               \
@@ -29,7 +32,9 @@
 	"   'position', r.position, 'state', r.state,"                                             \
 	"   'duration_s', coalesce(r.duration_s, c.billable_s), 'size_bytes', r.size_bytes,"       \
 	"   'mime_type', r.mime_type,"                                                              \
-	"   'error', CASE WHEN r.state = 'failed' THEN r.last_error_code END) ORDER BY r.position)" \
+	"   'error', CASE WHEN r.state = 'failed' THEN r.last_error_code END,"                     \
+	"   '_ref', r.remote_ref, '_url', r.remote_url, '_error_code', r.last_error_code)"          \
+	"   ORDER BY r.position)"                                                                   \
 	"   FROM recordings r WHERE r.call_id = c.id), '[]'))"                                      \
 	" FROM calls c JOIN sources s ON s.id = c.source_id"                                        \
 	" LEFT JOIN agents a ON a.source_id = c.source_id AND a.extension = c.agent"
@@ -52,44 +57,26 @@ static const struct db_stmt list_stmt = {
 	"        EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id) = $10)"
 	"   AND ($11::bigint IS NULL OR (c.started_at, c.id) <"
 	"        (timestamptz 'epoch' + $11::bigint * interval '1 microsecond', $12::bigint))"
+	"   AND ($14::text IS NULL OR c.caller_name ILIKE $14 OR c.agent_name ILIKE $14"
+	"        OR a.name ILIKE $14 OR a.crm_user ILIKE $14 OR c.agent ILIKE $14"
+	"        OR EXISTS (SELECT 1 FROM leads l WHERE l.id = c.lead_id"
+	"                   AND (l.name ILIKE $14 OR l.company ILIKE $14)))"
+	"   AND ($15::text IS NULL OR c.caller_e164 LIKE $15 OR c.callee_e164 LIKE $15"
+	"        OR c.caller LIKE $15 OR c.callee LIKE $15 OR c.did LIKE $15)"
 	" ORDER BY c.started_at DESC, c.id DESC LIMIT $13",
-	13
+	15
 };
 
 static const struct db_stmt one_stmt = {
 	"fetcher_calls_one", "SELECT " CALL_JSON " WHERE c.id = $1", 1
 };
 
-/* Adds a signed play_url to every recording that can be played: stored, or
- * remote (fetched from the PBX on the first play). */
-static void add_play_urls(struct fetcher *f, json_object *call, long long now)
-{
-	json_object *recs, *state, *id;
-	struct buf url = BUF_INIT;
-
-	if (!json_object_object_get_ex(call, "recordings", &recs))
-		return;
-	for (size_t i = 0; i < json_object_array_length(recs); i++) {
-		json_object *r = json_object_array_get_idx(recs, i);
-		const char *s = json_object_object_get_ex(r, "state", &state) ? json_object_get_string(state) : "";
-
-		buf_reset(&url);
-		if (json_object_object_get_ex(r, "id", &id) &&
-		    (strcmp(s, "stored") == 0 || strcmp(s, "remote") == 0)) {
-			fetcher_play_url(f, json_object_get_int64(id), now, &url);
-			json_object_object_add(r, "play_url", json_object_new_string(buf_str(&url)));
-		} else {
-			json_object_object_add(r, "play_url", NULL);
-		}
-	}
-	buf_release(&url);
-}
-
 /* The checked filters of a list request, as statement parameters. */
 struct calls_query {
 	char lead_id[24], source_id[24], limit[24], after_time[24], after_id[24];
 	char phone[PHONE_E164_LEN];
-	const char *params[13];
+	struct buf words, digits; /* the LIKE patterns of q */
+	const char *params[15];
 	long long limit_n;
 	struct source_set *set;
 };
@@ -112,16 +99,65 @@ static int read_cursor(struct fetcher *f, struct http_request *req, struct calls
 	return 0;
 }
 
+/* Appends TEXT to a LIKE pattern, its wildcards and the escape taken
+ * literally. */
+static void add_like(struct buf *out, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+			buf_addch(out, '\\');
+		buf_addch(out, text[i]);
+	}
+}
+
+/* q: a number (digits, with the separators people write) matches the
+ * numbers of a call wherever the digits occur in them (a trunk prefix's
+ * leading zeros aside); anything else matches names: the lead's name or
+ * company, the caller's name, the agent. */
+static int read_search(const char *text, struct calls_query *q, struct fetcher_bad *b)
+{
+	char digits[CALLS_MAX_SEARCH + 1];
+	size_t n = 0, len = strlen(text);
+	const char *d;
+
+	while (len && text[len - 1] == ' ')
+		len--;
+	while (len && *text == ' ')
+		text++, len--;
+	if (len < 2)
+		return fetcher_bad(b, "invalid_parameter", "q", "q needs at least 2 characters");
+	for (size_t i = 0; i < len && n < CALLS_MAX_SEARCH; i++)
+		if (isdigit((unsigned char)text[i]))
+			digits[n++] = text[i];
+		else if (!strchr("+ -()./", text[i]))
+			n = CALLS_MAX_SEARCH + 1;
+	if (n >= 3 && n <= CALLS_MAX_SEARCH) {
+		digits[n] = '\0';
+		for (d = digits; *d == '0' && d[1]; d++)
+			;
+		buf_addch(&q->digits, '%');
+		add_like(&q->digits, d, strlen(d));
+		buf_addch(&q->digits, '%');
+		q->params[14] = buf_str(&q->digits);
+	} else {
+		buf_addch(&q->words, '%');
+		add_like(&q->words, text, len);
+		buf_addch(&q->words, '%');
+		q->params[13] = buf_str(&q->words);
+	}
+	return 0;
+}
+
 static int read_filters(struct fetcher *f, struct http_request *req, struct calls_query *q,
 			struct fetcher_bad *b)
 {
 	static const char *const allowed[] = { "lead_id", "phone", "agent", "source", "from", "to",
 					       "tz", "direction", "disposition", "has_recording",
-					       "limit", "cursor", NULL };
+					       "limit", "cursor", "q", NULL };
 	static const char *const directions[] = { "in", "out", "internal", NULL };
 	static const char *const dispositions[] = { "answered", "missed", "busy", "failed",
 						    "voicemail", "in_progress", NULL };
-	const char *phone, *tz;
+	const char *phone, *tz, *search;
 	const struct source *src;
 	long long lead;
 	int rec;
@@ -138,7 +174,10 @@ static int read_filters(struct fetcher *f, struct http_request *req, struct call
 	    fetcher_param_tz(f, req, &tz, b) < 0 ||
 	    fetcher_param_choice(req, "direction", directions, &q->params[7], b) < 0 ||
 	    fetcher_param_choice(req, "disposition", dispositions, &q->params[8], b) < 0 ||
-	    fetcher_param_bool(req, "has_recording", &rec, b) < 0 || read_cursor(f, req, q, b) < 0)
+	    fetcher_param_bool(req, "has_recording", &rec, b) < 0 || read_cursor(f, req, q, b) < 0 ||
+	    fetcher_param_text(req, "q", CALLS_MAX_SEARCH, &search, b) < 0)
+		return -1;
+	if (search && read_search(search, q, b) < 0)
 		return -1;
 	if (lead)
 		snprintf(q->lead_id, sizeof(q->lead_id), "%lld", lead), q->params[0] = q->lead_id;
@@ -156,6 +195,7 @@ static int read_filters(struct fetcher *f, struct http_request *req, struct call
 
 static json_object *page(struct fetcher *f, PGresult *res, long long limit)
 {
+	struct source_set *set = source_cache_get(f->sources);
 	json_object *out = json_object_new_object(), *calls = json_object_new_array();
 	int n = PQntuples(res), shown = n > limit ? (int)limit : n;
 	long long now = (long long)time(NULL);
@@ -166,7 +206,8 @@ static json_object *page(struct fetcher *f, PGresult *res, long long limit)
 
 		if (!call)
 			continue;
-		add_play_urls(f, call, now);
+		fetcher_call_links(f, set, call, now);
+		fetcher_add_call_phones(call);
 		json_object_array_add(calls, call);
 	}
 	json_object_object_add(out, "calls", calls);
@@ -178,6 +219,7 @@ static json_object *page(struct fetcher *f, PGresult *res, long long limit)
 		json_object_object_add(out, "next_cursor", NULL);
 	}
 	buf_release(&cursor);
+	source_set_unref(set);
 	return out;
 }
 
@@ -197,7 +239,7 @@ enum MHD_Result fetcher_handle_calls(struct http_request *req, void *app)
 		rc = fetcher_reply_bad(req, &b);
 		goto out;
 	}
-	db = fetcher_db(f);
+	db = fetcher_read_db(f);
 	res = db_exec_planned(db, &list_stmt, q.params, &e);
 	if (!res) {
 		rc = fetcher_reply_db_error(req, db, "call log", &e);
@@ -207,6 +249,8 @@ enum MHD_Result fetcher_handle_calls(struct http_request *req, void *app)
 	PQclear(res);
 out:
 	source_set_unref(q.set);
+	buf_release(&q.words);
+	buf_release(&q.digits);
 	return rc;
 }
 
@@ -216,6 +260,7 @@ enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
 	char idtext[24];
 	const char *params[] = { idtext };
 	json_object *call;
+	struct source_set *set;
 	struct errbuf e;
 	struct db *db;
 	PGresult *res;
@@ -227,7 +272,7 @@ enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
 	if (!fetcher_path_id(req, &id))
 		return http_reply_error(req, 404, "not_found", "a call id is a positive integer");
 	snprintf(idtext, sizeof(idtext), "%lld", id);
-	db = fetcher_db(f);
+	db = fetcher_read_db(f);
 	res = db_exec(db, &one_stmt, params, &e);
 	if (!res)
 		return fetcher_reply_db_error(req, db, "call", &e);
@@ -235,6 +280,9 @@ enum MHD_Result fetcher_handle_call(struct http_request *req, void *app)
 	PQclear(res);
 	if (!call)
 		return http_reply_error(req, 404, "not_found", "no call has id %lld", id);
-	add_play_urls(f, call, (long long)time(NULL));
+	set = source_cache_get(f->sources);
+	fetcher_call_links(f, set, call, (long long)time(NULL));
+	source_set_unref(set);
+	fetcher_add_call_phones(call);
 	return http_reply_json(req, 200, call);
 }

@@ -8,6 +8,8 @@
 const struct conf_key fetcher_conf_keys[] = {
 	KEY("database", "url", CONF_STRING, database_url, "", 0, 0,
 	    "libpq connection string or URI (empty: libpq's PG* environment)"),
+	KEY("fetcher", "database_read_url", CONF_STRING, database_read_url, "", 0, 0,
+	    "a streaming replica for the call log, leads, tasks and export (empty: the primary)"),
 	KEY("fetcher", "listen", CONF_STRING, listen, "127.0.0.1:8081", 0, 0,
 	    "address and port to serve (port 0 picks a free one)"),
 	KEY("fetcher", "threads", CONF_INT, threads, "16", 1, 256,

@@ -44,6 +44,8 @@ struct export {
 	long long rows, bytes;
 	int64_t start_ns;
 	char request_id[65];
+	int phone_style;      /* enum phone_style of caller and callee */
+	char delimiter, region[3];
 };
 
 /* Takes the next row. Returns 1 with X->row set, 0 when none is ready yet
@@ -60,6 +62,15 @@ static int next_row(struct export *x, bool block)
 	len = PQgetCopyData(conn, &row, block ? 0 : 1);
 	if (len == 0 && PQconsumeInput(conn))
 		len = PQgetCopyData(conn, &row, 1);
+	if (len > 0 && x->rows > 0 && x->phone_style != PHONE_STYLE_E164) {
+		char *formatted = fetcher_export_phones(row, &len, x->delimiter, x->phone_style,
+							x->region[0] ? x->region : NULL);
+
+		if (formatted) { /* PQfreemem() is free(): it frees this one too */
+			PQfreemem(row);
+			row = formatted;
+		}
+	}
 	if (len > 0) {
 		/* libpq ends the row with '\n' and a NUL after it: room for the
 		 * CR LF that RFC 4180 asks for between records. Quoted line
@@ -189,7 +200,8 @@ static const struct db_stmt plan_stmt = {
 
 struct export_query {
 	const char *params[7]; /* tz, from, to, source id, agent, direction, delimiter */
-	char source_id[24];
+	char source_id[24], region[3];
+	int phone_style;
 	bool bom;
 	struct source_set *set;
 };
@@ -198,7 +210,9 @@ static int read_params(struct fetcher *f, struct http_request *req, struct expor
 		       struct fetcher_bad *b)
 {
 	static const char *const allowed[] = { "from", "to", "tz", "source", "agent", "direction",
-					       "delimiter", "bom", NULL };
+					       "delimiter", "bom", "phone_format", NULL };
+	static const char *const phone_formats[] = { "e164", "international", "national", NULL };
+	const char *phone_format;
 	static const char *const directions[] = { "in", "out", "internal", NULL };
 	static const char *const delimiters[] = { ",", ";", "\t", "tab", NULL };
 	const struct source *src;
@@ -211,8 +225,12 @@ static int read_params(struct fetcher *f, struct http_request *req, struct expor
 	    fetcher_param_text(req, "agent", 256, &q->params[4], b) < 0 ||
 	    fetcher_param_choice(req, "direction", directions, &q->params[5], b) < 0 ||
 	    fetcher_param_choice(req, "delimiter", delimiters, &q->params[6], b) < 0 ||
-	    fetcher_param_bool(req, "bom", &bom_flag, b) < 0)
+	    fetcher_param_bool(req, "bom", &bom_flag, b) < 0 ||
+	    fetcher_param_choice(req, "phone_format", phone_formats, &phone_format, b) < 0)
 		return -1;
+	q->phone_style = phone_format ? phone_style_parse(phone_format) : PHONE_STYLE_E164;
+	if (src)
+		phone_plan_region(&src->phone, q->region);
 	if (!q->params[1] || !q->params[2])
 		return fetcher_bad(b, "missing_parameter", q->params[1] ? "to" : "from",
 				   "an export needs from and to (dates such as 2025-06-01; to is inclusive)");
@@ -290,8 +308,13 @@ enum MHD_Result fetcher_handle_export(struct http_request *req, void *app)
 	x->f = f;
 	x->start_ns = http_monotonic_ns();
 	x->bom_left = q.bom ? 3 : 0;
+	x->phone_style = q.phone_style;
+	x->delimiter = q.params[6][0];
+	memcpy(x->region, q.region, sizeof(x->region));
 	snprintf(x->request_id, sizeof(x->request_id), "%s", req->id);
-	x->db = db_take_from_thread(f->cfg->database_url, "ringlog-fetcherd");
+	x->db = *f->cfg->database_read_url
+		? db_take_from_thread_slot(DB_SLOT_READ, f->cfg->database_read_url, "ringlog-fetcherd read")
+		: db_take_from_thread(f->cfg->database_url, "ringlog-fetcherd");
 	if (start_copy(req, x, &q, &filename, &rc) < 0) {
 		db_return_to_thread(x->db);
 		atomic_fetch_sub(&f->exports, 1);

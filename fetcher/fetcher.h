@@ -17,6 +17,7 @@
 
 struct fetcher_config {
 	char *database_url;
+	char *database_read_url; /* a streaming replica for reads; empty: the primary */
 	char *listen;
 	long long threads;
 	long long max_body;
@@ -76,6 +77,10 @@ enum MHD_Result fetcher_handle_recording(struct http_request *req, void *app);
 
 /* The calling worker thread's database connection. */
 struct db *fetcher_db(struct fetcher *f);
+/* Its connection for reads that may lag a little (call log, leads, tasks,
+ * export): to [fetcher] database_read_url, a streaming replica, when set;
+ * the primary otherwise. Every write goes through fetcher_db(). */
+struct db *fetcher_read_db(struct fetcher *f);
 
 /* Checks "Authorization: Bearer <token>": an API token (api_tokens) or a
  * UI session token. Returns true when the request may go on (req->user
@@ -121,6 +126,18 @@ enum MHD_Result fetcher_handle_ui_session(struct http_request *req, void *app);
  * sign_check(key, FETCHER_SIGN_RECORDING, id, expires, sig, now). */
 #define FETCHER_SIGN_RECORDING "recording"
 void fetcher_play_url(const struct fetcher *f, long long id, long long now, struct buf *out);
+
+/* ---- links (links.c) ----------------------------------------------------- */
+
+/* Completes CALL as the database built it: each recording gets a signed
+ * play_url valid from NOW when playing it can work, else play_url null and
+ * unavailable_reason / unavailable_message (for a person); the hidden
+ * _ref, _url and _error_code keys are removed. Its lead's crm_url falls
+ * back to the call's source's crm_url_template. SET may be NULL. */
+void fetcher_call_links(struct fetcher *f, struct source_set *set, json_object *call, long long now);
+/* Sets LEAD's crm_url from SRC's crm_url_template ({id}: crm_id, else
+ * ringlog's id; {phone}: +E.164; {e164}) when the lead has none. */
+void fetcher_lead_crm_url(const struct source *src, json_object *lead);
 
 /* ---- request parameters (params.c) ---------------------------------------
  * Parsers fill a struct fetcher_bad and return -1; the handler answers it
@@ -208,6 +225,21 @@ enum MHD_Result fetcher_reply_db_error(struct http_request *req, struct db *db, 
 				       const struct errbuf *e);
 /* Parses one JSON value the database built; NULL if it is not JSON. */
 json_object *fetcher_json_parse(const char *text);
+
+/* Numbers for people (phones.c): adds NAME_display (the E.164 digits at
+ * E164_KEY formatted internationally, else the text at RAW_KEY, else null)
+ * and NAME_type (mobile, fixed_line, ...; null) to OBJ. */
+void fetcher_add_phone_display(json_object *obj, const char *e164_key, const char *raw_key,
+			       const char *name);
+/* The same for a call's caller, callee and its lead's phone. */
+void fetcher_add_call_phones(json_object *call);
+
+/* One row of the CSV export (LEN bytes, DELIM between cells) with its
+ * caller and callee numbers in STYLE (national: as dialled from REGION, or
+ * each in its own country when NULL). Returns a new row (malloc, one byte
+ * of room after it; *LEN updated), or NULL when nothing changed. */
+char *fetcher_export_phones(const char *row, int *len, char delim, enum phone_style style,
+			    const char *region);
 
 /* Export metrics (export.c), registered before serving. */
 void fetcher_export_metrics_register(void);

@@ -1,6 +1,7 @@
 /* POST /v1/leads: the CRM syncs its contacts in, one object or an array of
  * up to 1000, created or updated by the CRM's id or by phone (see
- * ringlog_upsert_lead in sql/005). Every item is checked before anything is
+ * sql/functions/ringlog_upsert_leads.sql: the lead rules' one home, with
+ * per-number locks). Every item is checked before anything is
  * written, and a batch is applied in one transaction: all or nothing. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,9 +24,7 @@ struct sync_bad {
 
 static const struct db_stmt upsert_stmt = {
 	"fetcher_leads_upsert",
-	"SELECT u.lead_id, u.outcome, u.linked_calls"
-	" FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(p, n)"
-	" CROSS JOIN LATERAL ringlog_upsert_lead(e.p) u ORDER BY e.n",
+	"SELECT u.lead_id, u.outcome, u.linked_calls FROM ringlog_upsert_leads($1::jsonb) u",
 	1
 };
 

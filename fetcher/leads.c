@@ -11,6 +11,11 @@
 #define LEADS_MAX_LIMIT 1000
 #define LEADS_MAX_BATCH 1000
 
+/* The source of the lead's latest call: whose crm_url_template applies. */
+#define LEAD_SOURCE                                                                                \
+	"(SELECT s.name FROM calls c JOIN sources s ON s.id = c.source_id WHERE c.lead_id = l.id"  \
+	" ORDER BY c.started_at DESC, c.id DESC LIMIT 1)"
+
 #define LEAD_JSON                                                                                  \
 	"json_build_object('id', l.id, 'crm_id', l.crm_id, 'phone', l.phone, 'name', l.name,"      \
 	" 'company', l.company, 'crm_url', l.crm_url, 'responsible', l.responsible,"               \
@@ -19,7 +24,7 @@
 
 static const struct db_stmt list_stmt = {
 	"fetcher_leads_list",
-	"SELECT l.id, " LEAD_JSON " FROM leads l"
+	"SELECT l.id, " LEAD_JSON ", " LEAD_SOURCE " FROM leads l"
 	" WHERE ($1::text IS NULL OR l.phone = $1) AND ($2::text IS NULL OR l.crm_id = $2)"
 	"   AND ($3::text IS NULL OR l.status = $3) AND ($4::bigint IS NULL OR l.id > $4)"
 	" ORDER BY l.id LIMIT $5",
@@ -31,12 +36,28 @@ static const struct db_stmt one_stmt = {
 	"SELECT " LEAD_JSON ","
 	" (SELECT count(*) FROM calls c WHERE c.lead_id = l.id),"
 	" (SELECT ringlog_utc_text(max(c.started_at)) FROM calls c WHERE c.lead_id = l.id),"
-	" (SELECT count(*) FROM tasks t WHERE t.lead_id = l.id AND t.status = 'open')"
+	" (SELECT count(*) FROM tasks t WHERE t.lead_id = l.id AND t.status = 'open'), " LEAD_SOURCE
 	" FROM leads l WHERE l.id = $1",
 	1
 };
 
-static json_object *list_page(struct fetcher *f, PGresult *res, long long limit)
+/* The lead's crm_url, else the template of SRC (the source asked for), else
+ * of the source of its latest call (column COL of RES). */
+static void lead_crm_url(struct fetcher *f, const struct source *src, PGresult *res, int row,
+			 int col, json_object *lead)
+{
+	struct source_set *set = NULL;
+
+	if (!src && !PQgetisnull(res, row, col)) {
+		set = source_cache_get(f->sources);
+		src = set ? source_set_find(set, PQgetvalue(res, row, col)) : NULL;
+	}
+	fetcher_lead_crm_url(src, lead);
+	source_set_unref(set);
+}
+
+static json_object *list_page(struct fetcher *f, const struct source *src, PGresult *res,
+			      long long limit)
 {
 	json_object *out = json_object_new_object(), *leads = json_object_new_array();
 	int n = PQntuples(res), shown = n > limit ? (int)limit : n;
@@ -45,8 +66,11 @@ static json_object *list_page(struct fetcher *f, PGresult *res, long long limit)
 	for (int i = 0; i < shown; i++) {
 		json_object *lead = fetcher_json_parse(PQgetvalue(res, i, 1));
 
-		if (lead)
+		if (lead) {
+			fetcher_add_phone_display(lead, "phone", NULL, "phone");
+			lead_crm_url(f, src, res, i, 2, lead);
 			json_object_array_add(leads, lead);
+		}
 	}
 	json_object_object_add(out, "leads", leads);
 	if (n > limit)
@@ -62,6 +86,7 @@ struct leads_query {
 	char phone[PHONE_E164_LEN], after[24], limit[24];
 	long long limit_n;
 	struct source_set *set;
+	const struct source *src;
 };
 
 static int read_filters(struct fetcher *f, struct http_request *req, struct leads_query *q,
@@ -70,14 +95,13 @@ static int read_filters(struct fetcher *f, struct http_request *req, struct lead
 	static const char *const allowed[] = { "phone", "source", "crm_id", "status", "limit",
 					       "cursor", NULL };
 	static const char *const statuses[] = { "open", "closed", NULL };
-	const struct source *src;
 	const char *phone, *cursor;
 	long long zero, after;
 
 	if (fetcher_params_known(req, allowed, b) < 0 ||
-	    fetcher_param_source(f, req, &q->set, &src, b) < 0 ||
+	    fetcher_param_source(f, req, &q->set, &q->src, b) < 0 ||
 	    fetcher_param_text(req, "phone", 64, &phone, b) < 0 ||
-	    (phone && fetcher_phone(phone, src, "phone", q->phone, b) < 0) ||
+	    (phone && fetcher_phone(phone, q->src, "phone", q->phone, b) < 0) ||
 	    fetcher_param_text(req, "crm_id", 256, &q->params[1], b) < 0 ||
 	    fetcher_param_choice(req, "status", statuses, &q->params[2], b) < 0 ||
 	    fetcher_param_int(req, "limit", 1, LEADS_MAX_LIMIT, LEADS_DEFAULT_LIMIT, &q->limit_n, b) < 0 ||
@@ -111,13 +135,13 @@ enum MHD_Result fetcher_handle_leads(struct http_request *req, void *app)
 		rc = fetcher_reply_bad(req, &b);
 		goto out;
 	}
-	db = fetcher_db(f);
+	db = fetcher_read_db(f);
 	res = db_exec_planned(db, &list_stmt, q.params, &e);
 	if (!res) {
 		rc = fetcher_reply_db_error(req, db, "leads", &e);
 		goto out;
 	}
-	rc = http_reply_json(req, 200, list_page(f, res, q.limit_n));
+	rc = http_reply_json(req, 200, list_page(f, q.src, res, q.limit_n));
 	PQclear(res);
 out:
 	source_set_unref(q.set);
@@ -141,7 +165,7 @@ enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app)
 	if (!fetcher_path_id(req, &id))
 		return http_reply_error(req, 404, "not_found", "a lead id is a positive integer");
 	snprintf(idtext, sizeof(idtext), "%lld", id);
-	db = fetcher_db(f);
+	db = fetcher_read_db(f);
 	res = db_exec(db, &one_stmt, params, &e);
 	if (!res)
 		return fetcher_reply_db_error(req, db, "lead", &e);
@@ -150,6 +174,8 @@ enum MHD_Result fetcher_handle_lead(struct http_request *req, void *app)
 		json_object_object_add(lead, "last_call_at", PQgetisnull(res, 0, 2) ? NULL :
 				       json_object_new_string(PQgetvalue(res, 0, 2)));
 		json_object_object_add(lead, "open_tasks", json_object_new_int64(atoll(PQgetvalue(res, 0, 3))));
+		fetcher_add_phone_display(lead, "phone", NULL, "phone");
+		lead_crm_url(f, NULL, res, 0, 4, lead);
 	}
 	PQclear(res);
 	if (!lead)

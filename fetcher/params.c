@@ -273,7 +273,7 @@ int fetcher_phone(const char *raw, const struct source *src, const char *param,
 		  char out[PHONE_E164_LEN], struct fetcher_bad *b)
 {
 	/* Without a source there is no country to place a national number in. */
-	static const struct phone_plan international = { "", "", "00" };
+	static const struct phone_plan international = { "", "", "00", "" };
 
 	if (phone_normalize(raw, src ? &src->phone : &international, out) == 0)
 		return 0;

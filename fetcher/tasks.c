@@ -125,7 +125,7 @@ enum MHD_Result fetcher_handle_tasks(struct http_request *req, void *app)
 		return rc;
 	if (read_filters(f, req, &q, &b) < 0)
 		return fetcher_reply_bad(req, &b);
-	db = fetcher_db(f);
+	db = fetcher_read_db(f);
 	res = db_exec_planned(db, &list_stmt, q.params, &e);
 	if (!res)
 		return fetcher_reply_db_error(req, db, "tasks", &e);

@@ -177,6 +177,8 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 	struct push_result *r = &pd->result;
 	enum MHD_Result rc;
 
+	if (r->invalid_phones && (push_is_success(r->outcome) || r->db_down))
+		ingest_count_invalid_phones(pd->push.source, r->invalid_phones);
 	if (!push_is_success(r->outcome) && !r->db_down)
 		push_file_dead_letter(db_for_thread(in->cfg->database_url, "ringlog-ingestd"),
 				      pd->src, &pd->push, &in->push, r);

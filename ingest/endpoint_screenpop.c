@@ -14,6 +14,7 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "ringlog/buf.h"
+#include "ringlog/crm_url.h"
 #include "ringlog/phone.h"
 #include "ringlog/xalloc.h"
 
@@ -73,46 +74,14 @@ static void read_pop(json_object *params, const struct source *src, struct pop *
 			     phone_normalize(pop->phone, &src->phone, pop->e164) == 0;
 }
 
-static void add_escaped(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || strchr("-._~", c))
-			buf_addch(b, (char)c);
-		else
-			buf_addf(b, "%%%02X", c);
-	}
-}
-
-/* TEMPLATE with {id}, {phone} (as sent) and {e164} replaced, URL-escaped. */
-static char *fill(const char *template, const char *id, const struct pop *pop)
-{
-	struct buf b = BUF_INIT;
-
-	for (const char *p = template; *p;) {
-		if (strncmp(p, "{id}", 4) == 0 && id) {
-			add_escaped(&b, id);
-			p += 4;
-		} else if (strncmp(p, "{phone}", 7) == 0) {
-			add_escaped(&b, pop->phone ? pop->phone : "");
-			p += 7;
-		} else if (strncmp(p, "{e164}", 6) == 0) {
-			add_escaped(&b, pop->public_number ? pop->e164 : "");
-			p += 6;
-		} else {
-			buf_addch(&b, *p++);
-		}
-	}
-	return buf_detach(&b, NULL);
-}
-
 static void add_url(json_object *o, const char *template, const char *id, const struct pop *pop)
 {
-	char *url = template ? fill(template, id, pop) : xstrdup("");
+	struct buf url = BUF_INIT;
 
-	json_object_object_add(o, "URL", json_object_new_string(url));
-	free(url);
+	crm_url_fill(template, id, pop->phone ? pop->phone : "", pop->public_number ? pop->e164 : "",
+		     &url);
+	json_object_object_add(o, "URL", json_object_new_string(buf_str(&url)));
+	buf_release(&url);
 }
 
 /* The answer Voicenter's plug-in reads: STATUS exactly "OK". */

@@ -81,6 +81,9 @@ enum MHD_Result ingest_lookup_failed(struct http_request *req, const char *endpo
 void ingest_add_cors(struct ingest *in, struct http_request *req);
 /* Deletes screen-pop events older than [ingest] events_keep (main thread). */
 void ingest_prune_events(struct ingest *in, struct db *db);
+/* Makes the monthly partitions of calls ahead (ringlog_calls_partitions),
+ * at most once an hour; logs what it made. */
+void ingest_make_partitions(struct db *db);
 
 /* Reloads the sources into the cache. Returns 0 or -1 with E. */
 int ingest_reload_sources(struct ingest *in, struct db *db, struct errbuf *e) RL_MUST_CHECK;

@@ -101,6 +101,7 @@ static int tick(void *ctx)
 		u->next_refresh = time(NULL) + u->in->cfg->source_refresh_s;
 	}
 	ingest_prune_events(u->in, u->db);
+	ingest_make_partitions(u->db);
 	if (spool_depth(u->in->spool) == 0)
 		return 1000;
 	ingest_drain_spool(u->in, u->db);

@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,63 @@ static struct metric events_written_total = METRIC_COUNTER_READ_INIT(
 static struct metric events_dropped_total = METRIC_COUNTER_READ_INIT(
 	"ringlog_call_events_total", "result=\"dropped\"", "", read_events_dropped);
 
+/* Numbers valid for no region, by source: a slot per source name, claimed
+ * on first use (names are checked by the sources table, safe in a label);
+ * sources past the cap share source="_other". */
+#define INVALID_SOURCES 256
+
+static struct invalid_slot {
+	char name[64];
+	atomic_ullong n;
+} invalid_slots[INVALID_SOURCES + 1] = { [INVALID_SOURCES] = { .name = "_other" } };
+static atomic_size_t invalid_used;
+static pthread_mutex_t invalid_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct invalid_slot *invalid_find(const char *source, size_t used)
+{
+	for (size_t i = 0; i < used; i++)
+		if (strcmp(invalid_slots[i].name, source) == 0)
+			return &invalid_slots[i];
+	return NULL;
+}
+
+void ingest_count_invalid_phones(const char *source, unsigned n)
+{
+	struct invalid_slot *s = invalid_find(source, atomic_load(&invalid_used));
+	size_t used;
+
+	if (!s) {
+		pthread_mutex_lock(&invalid_lock);
+		used = atomic_load(&invalid_used);
+		s = invalid_find(source, used);
+		if (!s && used < INVALID_SOURCES && strlen(source) < sizeof(s->name)) {
+			s = &invalid_slots[used];
+			snprintf(s->name, sizeof(s->name), "%s", source);
+			atomic_store(&invalid_used, used + 1);
+		}
+		pthread_mutex_unlock(&invalid_lock);
+	}
+	atomic_fetch_add(&(s ? s : &invalid_slots[INVALID_SOURCES])->n, n);
+}
+
+static void render_invalid(struct buf *out, void *ctx)
+{
+	size_t used = atomic_load(&invalid_used);
+
+	(void)ctx;
+	for (size_t i = 0; i <= INVALID_SOURCES; i++)
+		if (i < used || (i == INVALID_SOURCES && atomic_load(&invalid_slots[i].n)))
+			buf_addf(out, "ringlog_phone_invalid_total{source=\"%s\"} %llu\n", invalid_slots[i].name,
+				 (unsigned long long)atomic_load(&invalid_slots[i].n));
+}
+
+static struct metric phone_invalid = {
+	.kind = METRIC_COUNTER,
+	.name = "ringlog_phone_invalid_total",
+	.help = "Caller and callee numbers valid for no region, by source (stored as sent, no E.164, no lead).",
+	.render = render_invalid,
+};
+
 void ingest_metrics_register(struct ingest *in)
 {
 	batches.ctx = in;
@@ -106,6 +164,7 @@ void ingest_metrics_register(struct ingest *in)
 	metrics_register(&push_seconds);
 	metrics_register(&dead_letters);
 	metrics_register(&dead_letters_dropped);
+	metrics_register(&phone_invalid);
 	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
 		metrics_register(&lookups[i]);
 	events_written_total.ctx = in;

@@ -17,5 +17,8 @@ void ingest_dead_letter_dropped(const struct source *src, const struct push_opti
 /* Counts one look-up of ENDPOINT ("screenpop", "route") by RESULT (known,
  * unknown, found, not_found, rejected, failed). */
 void ingest_count_lookup(const char *endpoint, const char *result);
+/* Counts N numbers of a push to SOURCE that are valid for no region (kept
+ * as sent, without E.164): ringlog_phone_invalid_total{source=...}. */
+void ingest_count_invalid_phones(const char *source, unsigned n);
 
 #endif

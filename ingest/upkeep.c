@@ -3,6 +3,8 @@
 #include "ingest.h"
 #include "metrics.h"
 
+#include <time.h>
+
 int ingest_reload_sources(struct ingest *in, struct db *db, struct errbuf *e)
 {
 	struct source_set *set = source_set_load(db, e);
@@ -63,4 +65,26 @@ size_t ingest_drain_spool(struct ingest *in, struct db *db)
 		log_msg(LOG_NOTICE, "spool: %zu pushes drained into the database, %zu waiting", n,
 			spool_depth(in->spool));
 	return n;
+}
+
+void ingest_make_partitions(struct db *db)
+{
+	static const struct db_stmt make = {
+		"upkeep_calls_partitions", "SELECT ringlog_calls_partitions()", 0
+	};
+	static time_t next;
+	struct errbuf e;
+	PGresult *res;
+
+	if (time(NULL) < next)
+		return;
+	next = time(NULL) + 3600;
+	res = db_exec(db, &make, NULL, &e);
+	if (!res) {
+		log_msg(LOG_WARNING, "monthly partitions of calls not made: %s", e.msg);
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		log_msg(LOG_NOTICE, "made partition %s of calls", PQgetvalue(res, i, 0));
+	PQclear(res);
 }

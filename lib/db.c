@@ -23,6 +23,7 @@ struct db {
 	const struct db_stmt **prepared; /* statements prepared on this connection */
 	int nprepared, capprepared;
 	char sqlstate[6];
+	int slot; /* its thread slot (db_for_thread_slot) */
 };
 
 static long long now_ns(void)
@@ -316,7 +317,7 @@ int db_copy_in(struct db *db, const char *sql, const char *data, size_t len, str
 	return 0;
 }
 
-static pthread_key_t thread_key;
+static pthread_key_t thread_keys[DB_THREAD_SLOTS];
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 
 static void free_thread_db(void *p)
@@ -326,29 +327,41 @@ static void free_thread_db(void *p)
 
 static void make_thread_key(void)
 {
-	if (pthread_key_create(&thread_key, free_thread_db) != 0)
-		abort();
+	for (int i = 0; i < DB_THREAD_SLOTS; i++)
+		if (pthread_key_create(&thread_keys[i], free_thread_db) != 0)
+			abort();
 }
 
-struct db *db_for_thread(const char *conninfo, const char *application_name)
+struct db *db_for_thread_slot(int slot, const char *conninfo, const char *application_name)
 {
 	struct db *db;
 
 	pthread_once(&thread_key_once, make_thread_key);
-	db = pthread_getspecific(thread_key);
+	db = pthread_getspecific(thread_keys[slot]);
 	if (!db) {
 		db = db_new(conninfo, application_name);
-		pthread_setspecific(thread_key, db);
+		db->slot = slot;
+		pthread_setspecific(thread_keys[slot], db);
 	}
+	return db;
+}
+
+struct db *db_for_thread(const char *conninfo, const char *application_name)
+{
+	return db_for_thread_slot(DB_SLOT_PRIMARY, conninfo, application_name);
+}
+
+struct db *db_take_from_thread_slot(int slot, const char *conninfo, const char *application_name)
+{
+	struct db *db = db_for_thread_slot(slot, conninfo, application_name);
+
+	pthread_setspecific(thread_keys[slot], NULL);
 	return db;
 }
 
 struct db *db_take_from_thread(const char *conninfo, const char *application_name)
 {
-	struct db *db = db_for_thread(conninfo, application_name);
-
-	pthread_setspecific(thread_key, NULL);
-	return db;
+	return db_take_from_thread_slot(DB_SLOT_PRIMARY, conninfo, application_name);
 }
 
 void db_return_to_thread(struct db *db)
@@ -356,12 +369,12 @@ void db_return_to_thread(struct db *db)
 	if (!db)
 		return;
 	pthread_once(&thread_key_once, make_thread_key);
-	if (pthread_getspecific(thread_key) || !db->conn || PQstatus(db->conn) != CONNECTION_OK ||
-	    PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+	if (pthread_getspecific(thread_keys[db->slot]) || !db->conn ||
+	    PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
 		db_free(db);
 		return;
 	}
-	pthread_setspecific(thread_key, db);
+	pthread_setspecific(thread_keys[db->slot], db);
 }
 
 /* Every migration this build knows must be applied: comparing the newest

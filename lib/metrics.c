@@ -84,6 +84,10 @@ void metrics_render(struct buf *out)
 				 type_name(m->kind));
 		switch (m->kind) {
 		case METRIC_COUNTER:
+			if (m->render) {
+				m->render(out, m->ctx);
+				break;
+			}
 			series(out, m->name, "", m->labels, NULL);
 			if (m->read)
 				buf_addf(out, "%.0f\n", m->read(m->ctx));

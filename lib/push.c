@@ -45,11 +45,16 @@ void push_received_text(int64_t us, char out[RLTIME_TEXT_LEN])
 
 /* ---- the parameters of the upsert --------------------------------------- */
 
-static char *e164_or_null(const char *raw, const struct source *src)
+/* The E.164 digits of RAW in SRC's plan, or NULL: withheld, an extension, a
+ * short code, or valid for no region (counted in *INVALID). */
+static char *e164_or_null(const char *raw, const struct source *src, unsigned *invalid)
 {
-	char buf[PHONE_E164_LEN];
+	struct phone_number n;
+	enum phone_verdict v = phone_parse(raw, &src->phone, &n);
 
-	return raw && phone_normalize(raw, &src->phone, buf) == 0 ? xstrdup(buf) : NULL;
+	if (v == PHONE_INVALID)
+		(*invalid)++;
+	return v == PHONE_VALID ? xstrdup(n.e164) : NULL;
 }
 
 static char *recordings_json(const struct cdr *c)
@@ -111,7 +116,7 @@ static char *raw_text(json_object *payload)
 }
 
 static void fill_params(struct push_ready *ready, const struct source *src, const struct cdr *c,
-			int64_t received_us)
+			int64_t received_us, unsigned *invalid_phones)
 {
 	char **p = ready->params, received[RLTIME_TEXT_LEN];
 
@@ -121,10 +126,10 @@ static void fill_params(struct push_ready *ready, const struct source *src, cons
 	p[PP_DIRECTION] = xstrdup(cdr_direction_name(c->direction));
 	p[PP_DISPOSITION] = xstrdup(cdr_disposition_name(c->disposition));
 	p[PP_CALLER] = xstrdup(c->caller);
-	p[PP_CALLER_E164] = e164_or_null(c->caller, src);
+	p[PP_CALLER_E164] = e164_or_null(c->caller, src, invalid_phones);
 	p[PP_CALLER_NAME] = xstrdup(c->caller_name);
 	p[PP_CALLEE] = xstrdup(c->callee);
-	p[PP_CALLEE_E164] = e164_or_null(c->callee, src);
+	p[PP_CALLEE_E164] = e164_or_null(c->callee, src, invalid_phones);
 	p[PP_DID] = xstrdup(c->did);
 	p[PP_AGENT] = xstrdup(c->agent);
 	p[PP_AGENT_NAME] = xstrdup(c->agent_name);
@@ -234,8 +239,9 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 		goto out;
 	}
 	ready = xcalloc(1, sizeof(*ready));
-	fill_params(ready, src, &c, p->received_us);
+	fill_params(ready, src, &c, p->received_us, &r->invalid_phones);
 	ready->params[PP_RAW] = raw;
+	ready->params[PP_TRANSPORT] = push_transport_keys(payload);
 out:
 	push_inline_release(&in);
 	cdr_release(&c);

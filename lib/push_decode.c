@@ -130,8 +130,13 @@ static json_object *decode_csv(const char *s, size_t len, struct push_result *r)
 	return obj;
 }
 
+/* What a value taken from the query string of a POST carries as userdata:
+ * it is transport (FreeSWITCH's ?uuid=), not the call's content. */
+static const char transport_mark = 't';
+
 /* Query parameters of a POST join the payload where the body does not
- * already have the key (FreeSWITCH sends ?uuid=…), so nothing is dropped. */
+ * already have the key (FreeSWITCH sends ?uuid=…), so nothing is dropped;
+ * they stay marked as transport (push_transport_keys). */
 static int merge_query(json_object *payload, const char *query, struct push_result *r)
 {
 	json_object *q;
@@ -142,8 +147,10 @@ static int merge_query(json_object *payload, const char *query, struct push_resu
 	if (!q)
 		return -1;
 	json_object_object_foreach(q, key, val) {
-		if (!json_object_object_get_ex(payload, key, NULL))
+		if (!json_object_object_get_ex(payload, key, NULL)) {
+			json_object_set_userdata(val, (void *)&transport_mark, NULL);
 			json_object_object_add(payload, key, json_object_get(val));
+		}
 	}
 	json_object_put(q);
 	return 0;
@@ -178,4 +185,26 @@ json_object *push_decode(const struct push *p, struct push_result *r)
 		payload = NULL;
 	}
 	return payload;
+}
+
+char *push_transport_keys(json_object *payload)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "{");
+	json_object_object_foreach(payload, key, val) {
+		if (!val || json_object_get_userdata(val) != &transport_mark)
+			continue;
+		if (b.len > 1)
+			buf_adds(&b, ",");
+		buf_adds(&b, "\"");
+		for (const char *k = key; *k; k++) {
+			if (*k == '"' || *k == '\\')
+				buf_adds(&b, "\\");
+			buf_add(&b, k, 1);
+		}
+		buf_adds(&b, "\"");
+	}
+	buf_adds(&b, "}");
+	return buf_detach(&b, NULL);
 }

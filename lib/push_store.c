@@ -11,7 +11,7 @@ static const struct db_stmt ingest_stmt = {
 	"push_ingest_call",
 	"SELECT call_id, outcome FROM ringlog_ingest_call("
 	"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-	"$19, $20, $21, $22)",
+	"$19, $20, $21, $22, $23)",
 	PUSH_NPARAMS
 };
 

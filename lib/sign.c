@@ -125,7 +125,7 @@ void sign_session_make(const struct sign_key *key, long long token_id, const cha
 
 	auth_hex((const unsigned char *)user, n, hex);
 	session_sig(key, token_id, user, expires, sig);
-	buf_addf(out, SIGN_SESSION_PREFIX "%lld.%s.%lld.%s", token_id, hex, expires, sig);
+	buf_addf(out, SIGN_SESSION_PREFIX "%s.%lld.%lld.%s", hex, token_id, expires, sig);
 	free(hex);
 }
 
@@ -152,8 +152,9 @@ enum sign_status sign_session_read(const struct sign_key *key, const char *text,
 
 	*user = NULL;
 	*token_id = 0;
-	if (strncmp(p, SIGN_SESSION_PREFIX, plen) != 0 || !(p = read_number(p + plen, &tid)))
+	if (strncmp(p, SIGN_SESSION_PREFIX, plen) != 0)
 		return SIGN_INVALID;
+	p += plen;
 	dot = strchr(p, '.');
 	hn = dot ? (size_t)(dot - p) : 0;
 	if (!dot || hn == 0 || hn % 2 || hn > 2 * SIGN_SESSION_USER_MAX)
@@ -162,10 +163,9 @@ enum sign_status sign_session_read(const struct sign_key *key, const char *text,
 	name = xcalloc(1, hn / 2 + 1);
 	/* the user is logged and shown: UTF-8 text without control characters */
 	if (auth_unhex(hex, (unsigned char *)name, hn / 2) < 0 || strlen(name) != hn / 2 ||
-	    !text_is_clean(name))
+	    !text_is_clean(name) || !(p = read_number(dot + 1, &tid)))
 		goto out;
-	p = dot + 1;
-	dot = read_number(p, &exp);
+	dot = read_number(p, &exp); /* P: the expiry; DOT: the signature after it */
 	if (!dot || (size_t)(dot - 1 - p) >= sizeof(expires) || exp > now + SIGN_SESSION_MAX_TTL)
 		goto out;
 	memcpy(expires, p, (size_t)(dot - 1 - p));

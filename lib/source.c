@@ -39,7 +39,8 @@ const char *source_auth_name(enum source_auth a)
 	"fetch_url_template, fetch_auth, fetch_user, fetch_secret, fetch_header, "            \
 	"array_to_string(fetch_allow_hosts, ' '), create_leads, default_responsible, "        \
 	"crm_url_template, click2call_style, click2call_url, click2call_user, "               \
-	"click2call_secret, crm_new_url_template, fetch_plain_http, dead_letters_max"
+	"click2call_secret, crm_new_url_template, coalesce(region, ''), fetch_plain_http, "     \
+	"dead_letters_max"
 
 static char *col(PGresult *res, int row, int c)
 {
@@ -77,6 +78,7 @@ static void source_release(struct source *s)
 	free((char *)s->phone.country_code);
 	free((char *)s->phone.trunk_prefix);
 	free((char *)s->phone.international_prefix);
+	free((char *)s->phone.region);
 	json_object_put(s->mapping);
 	free(s->fetch_url_template);
 	free(s->fetch_auth);
@@ -138,8 +140,9 @@ static void source_from_row(PGresult *res, int row, struct source *s)
 	s->click2call_user = col(res, row, 22);
 	s->click2call_secret = col(res, row, 23);
 	s->crm_new_url_template = col(res, row, 24);
-	s->fetch_plain_http = PQgetvalue(res, row, 25)[0] == 't';
-	s->dead_letters_max = PQgetisnull(res, row, 26) ? -1 : atoll(PQgetvalue(res, row, 26));
+	s->phone.region = col(res, row, 25);
+	s->fetch_plain_http = PQgetvalue(res, row, 26)[0] == 't';
+	s->dead_letters_max = PQgetisnull(res, row, 27) ? -1 : atoll(PQgetvalue(res, row, 27));
 	free(mapping);
 	source_profile(s);
 }

@@ -4,9 +4,10 @@
 set -eu
 
 build="build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libjson-c-dev libpq-dev
-       libcurl4-openssl-dev libb64-dev libssl-dev libinih-dev libcmocka-dev libsystemd-dev"
+       libcurl4-openssl-dev libb64-dev libssl-dev libinih-dev libcmocka-dev libsystemd-dev
+       libphonenumber-dev"
 test="postgresql postgresql-client python3 python3-psycopg2 python3-yaml curl procps util-linux
-      openssl systemd chromium nodejs npm"
+      openssl systemd chromium nodejs npm postgresql-15-pgtap"
 bench="wrk nodejs npm nginx-light"
 fuzz="clang libclang-rt-14-dev"
 browser="chromium nodejs npm"

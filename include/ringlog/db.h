@@ -75,6 +75,13 @@ struct db *db_take_from_thread(const char *conninfo, const char *application_nam
  * or transaction in progress) and the slot is empty; frees it otherwise. */
 void db_return_to_thread(struct db *db);
 
+/* A thread may hold one connection per slot: the primary (what
+ * db_for_thread uses) and a read replica. */
+enum { DB_SLOT_PRIMARY, DB_SLOT_READ, DB_THREAD_SLOTS };
+/* As db_for_thread and db_take_from_thread, for SLOT. */
+struct db *db_for_thread_slot(int slot, const char *conninfo, const char *application_name);
+struct db *db_take_from_thread_slot(int slot, const char *conninfo, const char *application_name);
+
 /* Checks that the schema has every migration this build was made with
  * (RINGLOG_SCHEMA_VERSIONS). Returns 0, or -1 with E saying what to run. */
 int db_check_schema(struct db *db, struct errbuf *e) RL_MUST_CHECK;

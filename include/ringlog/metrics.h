@@ -28,6 +28,9 @@ struct metric {
 	size_t nbounds;
 	atomic_ullong buckets[METRIC_MAX_BUCKETS];
 	atomic_ullong sum_us;
+	/* a counter family whose series (labels and values) are made at scrape
+	 * time, after its HELP and TYPE lines: writes them to OUT */
+	void (*render)(struct buf *out, void *ctx);
 };
 
 #define METRIC_COUNTER_INIT(n, l, h) { .kind = METRIC_COUNTER, .name = (n), .labels = (l), .help = (h) }

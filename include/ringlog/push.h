@@ -51,6 +51,9 @@ struct push_result {
 	bool dead_letter_dropped; /* refused, and not kept: the source's dead letters are full */
 	char call_id[CDR_MAX_CALL_ID + 1]; /* the PBX call id, for logs, or "" */
 	const char *ack_body;  /* the vendor's success body, or NULL */
+	/* Caller and callee numbers valid for no region: stored as sent,
+	 * without E.164, linked to no lead. */
+	unsigned invalid_phones;
 };
 
 /* Where inline recordings go (base64 audio in the push, see push_inline.c):

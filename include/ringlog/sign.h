@@ -36,7 +36,7 @@ enum sign_status sign_check(const struct sign_key *key, const char *resource, lo
 			    const char *expires, const char *sig, long long now);
 
 /* ---- UI session tokens --------------------------------------------------
- * "uis.<token id>.<hex user>.<expires>.<hex HMAC>": what the CRM's backend
+ * "uis.<hex user>.<token id>.<expires>.<hex HMAC>": what the CRM's backend
  * (API token TOKEN_ID) hands a browser to act as USER until EXPIRES. The
  * HMAC covers the user, the minting token and the expiry, so revoking the
  * token can end its sessions. */

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t c = 0; c < RL_ARRAY_LEN(country); c++)
 		for (size_t t = 0; t < RL_ARRAY_LEN(trunk); t++)
 			for (size_t i = 0; i < RL_ARRAY_LEN(intl); i++) {
-				struct phone_plan plan = { country[c], trunk[t], intl[i] };
+				struct phone_plan plan = { country[c], trunk[t], intl[i], NULL };
 				size_t n;
 
 				if (phone_normalize(raw, &plan, out) < 0)

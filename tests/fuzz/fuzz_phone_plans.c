@@ -55,8 +55,8 @@ static int parse_plan(const char *text, char cc[4], char trunk[4], char intl[5])
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct phone_plan plans[] = {
-		{ "972", "0", "00" }, { "36", "06", "00" }, { "380", "0", "00" },
-		{ "1", "1", "011" },  { "", "", "" },
+		{ "972", "0", "00", NULL }, { "36", "06", "00", NULL }, { "380", "0", "00", NULL },
+		{ "1", "1", "011", NULL },  { "", "", "", NULL },
 	};
 	char *raw = malloc(size + 1), cc[4] = "", trunk[4] = "", intl[5] = "";
 
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(raw, &plans[i]);
 	/* After a NUL byte: a plan of the fuzzer's own. */
 	if (strlen(raw) < size && parse_plan(raw + strlen(raw) + 1, cc, trunk, intl) == 0) {
-		struct phone_plan fuzzed = { cc, trunk, intl };
+		struct phone_plan fuzzed = { cc, trunk, intl, NULL };
 
 		check(raw, &fuzzed);
 	}

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src.vendor = (char *)vendors[data[0] % 5];
 	src.profile = profile_find(src.vendor);
 	src.time_zone = (char *)"Europe/Budapest";
-	src.phone = (struct phone_plan){ "36", "06", "00" };
+	src.phone = (struct phone_plan){ "36", "06", "00", NULL };
 	body = malloc(size - 2 + 1);
 	memcpy(body, data + 2, size - 2);
 	body[size - 2] = '\0';

@@ -5,7 +5,7 @@ import re
 import subprocess
 
 from fetcher_fixtures import FetcherCase, insert_call, insert_lead
-from harness import (FIXTURES, execute, ingestd, read_fixture, request, ringlog, scalar)
+from harness import (FIXTURES, execute, ingestd, read_fixture, request, ringlog, scalar, wait_for)
 
 
 def ids(page):
@@ -134,6 +134,8 @@ class CallPagination(FetcherCase):
 class CallDetail(FetcherCase):
     def test_a_pushed_call_comes_with_its_lead_and_a_signed_play_url(self):
         lead = insert_lead("36301234567", "Kovács Éva", "Acme Kft", crm_id="crm-7")
+        # the pushed recording_url can be fetched only from an allowed host
+        ringlog("source", "update", "acme", "--fetch-allow-host", "pbx.example.hu")
         ingest = ingestd("calls-detail-ingestd")
         try:
             body = json.loads(read_fixture(FIXTURES, "generic", "answered.json"))
@@ -142,6 +144,8 @@ class CallDetail(FetcherCase):
         finally:
             ingest.stop()
         call_id = r.json()["id"]
+        wait_for(lambda: self.ok(f"/v1/calls/{call_id}")["recordings"][0]["play_url"], timeout=15,
+                 what="fetcherd to reload the source")
         call = self.ok(f"/v1/calls/{call_id}")
         self.assertEqual(call["call_id"], "gen-0001")
         self.assertEqual(call["source"], "acme")

@@ -61,14 +61,14 @@ class Sessions(unittest.TestCase):
 
     def signed(self, token_id, user, expires):
         sig = hmac.new(self.key, f"ui:{user}:{token_id}:{expires}".encode(), hashlib.sha256).hexdigest()
-        return f"uis.{token_id}.{user.encode().hex()}.{expires}.{sig}"
+        return f"uis.{user.encode().hex()}.{token_id}.{expires}.{sig}"
 
     # item 2
     def test_a_long_user_is_refused_or_signed_whole_never_overread(self):
         token = new_token("crm-long")
         tid = scalar("SELECT id FROM api_tokens WHERE name = 'crm-long'")
         exp = int(time.time()) + 300
-        forged = f"uis.{tid}.{('u' * 200).encode().hex()}.{exp}.{'ab' * 32}"
+        forged = f"uis.{('u' * 200).encode().hex()}.{tid}.{exp}.{'ab' * 32}"
         self.assertEqual(self.call("GET", "/v1/calls", forged).status, 401)
         forged_old = f"uis.{('u' * 200).encode().hex()}.{exp}.{'ab' * 32}"
         self.assertEqual(self.call("GET", "/v1/calls", forged_old).status, 401)

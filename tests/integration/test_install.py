@@ -103,7 +103,7 @@ class Install(unittest.TestCase):
 
     def test_4_installed_migrate_finds_the_installed_migrations(self):
         sql = self.path("/usr/share/ringlog/sql")
-        files = sorted(os.listdir(sql))
+        files = sorted(f for f in os.listdir(sql) if f.endswith(".sql"))
         # Proof of where it reads them: hide the newest installed one for a moment.
         hidden = os.path.join(WORK, files[-1])
         shutil.move(os.path.join(sql, files[-1]), hidden)

@@ -67,9 +67,9 @@ class UiFilesAndSessions(unittest.TestCase):
         self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"))
         key = open(os.path.join(WORK, "fetcher-ui", "signing.key"), "rb").read()
         past = int(time.time()) - 10
-        tid = int(token.split(".")[1])  # the API token that opened the session
+        tid = int(token.split(".")[2])  # the API token that opened the session
         sig = hmac.new(key, f"ui:dana@crm:{tid}:{past}".encode(), hashlib.sha256).hexdigest()
-        expired = f"uis.{tid}.{b'dana@crm'.hex()}.{past}.{sig}"
+        expired = f"uis.{b'dana@crm'.hex()}.{tid}.{past}.{sig}"
         r = self.get("/v1/click2call/1", {"Authorization": "Bearer " + expired})
         self.assertEqual(r.status, 401)
         self.assertIn("expired", r.json()["message"])

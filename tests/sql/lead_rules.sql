@@ -1,0 +1,111 @@
+-- The rule table of the lead rules and the ingest upsert, at the SQL level
+-- (pgTAP). Run by tests/integration/test_sql.py in one transaction that is
+-- rolled back.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+SET client_min_messages = warning;
+TRUNCATE call_revisions, recordings, tasks, calls, leads, agents, dead_letters, sources
+    RESTART IDENTITY CASCADE;
+SELECT plan(36);
+
+INSERT INTO sources (name, auth_mode, default_responsible) VALUES ('pbx', 'none', 'boss');
+INSERT INTO agents (source_id, extension, crm_user) VALUES (1, '1002', 'eva@crm');
+
+-- One push: the call id, direction, disposition, caller, callee, start;
+-- the rest optional. Returns the outcome.
+CREATE FUNCTION pg_temp.push(p_id text, p_dir text, p_disp text, p_caller text, p_callee text,
+                             p_start text, p_agent text DEFAULT NULL, p_leg text DEFAULT NULL,
+                             p_did text DEFAULT NULL, p_dur integer DEFAULT NULL,
+                             p_bill integer DEFAULT NULL, p_raw jsonb DEFAULT NULL,
+                             p_name text DEFAULT NULL, p_transport text[] DEFAULT '{}')
+RETURNS text LANGUAGE sql AS $$
+    SELECT outcome FROM ringlog_ingest_call(
+        1, p_id, p_dir, p_disp, p_caller, CASE WHEN p_caller ~ '^[1-9][0-9]{6,14}$' THEN p_caller END,
+        p_name, p_callee, CASE WHEN p_callee ~ '^[1-9][0-9]{6,14}$' THEN p_callee END, p_did,
+        p_agent, NULL, p_start, NULL, NULL, 'UTC', p_dur, p_bill, '[]',
+        coalesce(p_raw, jsonb_build_object('id', p_id, 'disp', p_disp)), now(), p_leg, p_transport)
+$$;
+
+-- The other party.
+SELECT is(ringlog_other_party('in', '972501', '972502', NULL), '972501', 'inbound: the caller');
+SELECT is(ringlog_other_party('out', '972501', '972502', NULL), '972502', 'outbound: the callee');
+SELECT is(ringlog_other_party('internal', '972501', '972502', NULL), NULL, 'internal: nobody');
+SELECT is(ringlog_other_party('in', '972501', '972502', 'a-leg'), NULL, 'a leg: nobody');
+
+-- A new caller: a lead, named by the caller, for the agent who answered.
+SELECT is(pg_temp.push('c1', 'in', 'answered', '972528812345', '1002', '2025-06-16 09:00:00+00',
+                       '1002', p_name => 'Moshe'), 'stored', 'new caller: stored');
+SELECT is((SELECT count(*)::int FROM leads WHERE phone = '972528812345'), 1, 'new caller: one lead');
+SELECT is((SELECT name || ' ' || responsible || ' ' || origin FROM leads), 'Moshe eva@crm ringlog',
+          'new caller: named by the caller, the answering agent''s CRM user, origin ringlog');
+SELECT is((SELECT lead_id FROM calls WHERE pbx_call_id = 'c1'), 1::bigint, 'new caller: linked');
+
+-- A known lead: linked, nothing created.
+SELECT is(pg_temp.push('c2', 'in', 'answered', '972528812345', '1002', '2025-06-16 10:00:00+00', '1002'),
+          'stored', 'known lead: stored');
+SELECT is((SELECT count(*)::int FROM leads), 1, 'known lead: no second lead');
+SELECT is((SELECT lead_id FROM calls WHERE pbx_call_id = 'c2'), 1::bigint, 'known lead: linked');
+
+-- Missed, then answered: a task, then closed.
+SELECT is(pg_temp.push('c3', 'in', 'missed', '972540000001', NULL, '2025-06-16 11:00:00+00'),
+          'stored', 'missed: stored');
+SELECT is((SELECT assignee FROM tasks WHERE kind = 'missed_call' AND status = 'open'), 'boss',
+          'missed: an open task for the default responsible');
+SELECT is(pg_temp.push('c4', 'in', 'missed', '972540000001', NULL, '2025-06-16 11:05:00+00'),
+          'stored', 'missed again');
+SELECT is((SELECT count(*)::int FROM tasks WHERE kind = 'missed_call'), 1, 'one open task per lead');
+SELECT is(pg_temp.push('c5', 'in', 'answered', '972540000001', '1002', '2025-06-16 11:10:00+00', '1002'),
+          'stored', 'answered later');
+SELECT is((SELECT status FROM tasks WHERE kind = 'missed_call'), 'done', 'the answer closes the task');
+
+-- Legs: stored, never linked, never a task.
+SELECT is(pg_temp.push('c6-b', 'in', 'missed', '972550000002', NULL, '2025-06-16 12:00:00+00',
+                       p_leg => 'c6'), 'stored', 'leg: stored');
+SELECT is((SELECT lead_id FROM calls WHERE pbx_call_id = 'c6-b'), NULL, 'leg: no lead');
+SELECT is((SELECT count(*)::int FROM leads WHERE phone = '972550000002'), 0, 'leg: no lead created');
+SELECT is((SELECT count(*)::int FROM tasks WHERE call_id = (SELECT id FROM calls WHERE pbx_call_id = 'c6-b')),
+          0, 'leg: no task');
+
+-- In progress, then final.
+SELECT is(pg_temp.push('c7', 'in', 'in_progress', '972560000003', NULL, '2025-06-16 13:00:00+00'),
+          'stored', 'in progress: stored');
+SELECT is((SELECT count(*)::int FROM leads WHERE phone = '972560000003'), 0, 'in progress: no lead yet');
+SELECT is(pg_temp.push('c7', 'in', 'answered', '972560000003', '1002', '2025-06-16 13:00:00+00', '1002',
+                       p_dur => 70, p_bill => 60), 'updated', 'final: updated');
+SELECT isnt((SELECT lead_id FROM calls WHERE pbx_call_id = 'c7'), NULL, 'final: linked to a new lead');
+SELECT is(pg_temp.push('c7', 'in', 'in_progress', '972560000003', NULL, '2025-06-16 13:00:00+00'),
+          'ignored', 'a late in-progress push is ignored');
+
+-- Only durations: the times follow (Voicenter, Ringostat).
+SELECT is((SELECT (answered_at, ended_at)::text FROM calls WHERE pbx_call_id = 'c7'),
+          ('2025-06-16 13:00:10+00'::timestamptz, '2025-06-16 13:01:10+00'::timestamptz)::text,
+          'durations: answered = end - billable, ended = start + duration');
+
+-- A re-push never erases what was known; only a value that differs changes.
+SELECT is(pg_temp.push('c8', 'in', 'answered', '972570000004', '1002', '2025-06-16 14:00:00+00', '1002',
+                       p_did => '97235551234', p_raw => '{"id": "c8", "did": "97235551234"}'),
+          'stored', 'with a DID');
+SELECT is(pg_temp.push('c8', 'in', 'answered', '972570000004', '1002', '2025-06-16 14:00:00+00', '1002',
+                       p_raw => '{"_csv": ["c8"]}'), 'updated', 'another payload without the DID');
+SELECT is((SELECT did FROM calls WHERE pbx_call_id = 'c8'), '97235551234', 'the DID stays');
+SELECT is(pg_temp.push('c8', 'in', 'answered', '972570000004', '1002', '2025-06-16 14:00:00+00', '1002',
+                       p_raw => '{"_csv": ["c8"], "uuid": "x"}', p_transport => '{uuid}'),
+          'duplicate', 'a transport parameter is not content');
+
+-- The upsert of leads (CRM sync, lead add, lead import).
+SELECT is((SELECT outcome || ' ' || linked_calls FROM ringlog_upsert_leads(
+               '[{"phone": "972550000002", "crm_id": "crm-7"}]')), 'created 0',
+          'a lead for a number heard only on a leg links no call');
+SELECT is((SELECT lead_id FROM calls WHERE pbx_call_id = 'c6-b'), NULL, 'the leg stays unlinked');
+UPDATE sources SET create_leads = false;
+SELECT is(pg_temp.push('c9', 'out', 'answered', '1002', '972580000005', '2025-06-16 15:00:00+00'),
+          'stored', 'a call of a source that creates no leads');
+SELECT is((SELECT outcome || ' ' || linked_calls FROM ringlog_upsert_leads(
+               '[{"phone": "972580000005", "name": "Dana"}]')), 'created 1',
+          'a new lead takes the earlier calls of its number');
+SELECT is((SELECT string_agg(outcome, ',') FROM ringlog_upsert_leads(
+               '[{"phone": "972580000005", "name": "Dana"}, {"crm_id": "crm-7", "name": "Avi"}]')),
+          'unchanged,updated', 'the same again is unchanged; one item per row, in order');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -79,8 +79,8 @@ static int list(struct cli *cli, const char *source)
 		return 1;
 	printf("%-20s %-16s %-28s %s\n", "SOURCE", "EXTENSION", "CRM USER", "NAME");
 	for (int i = 0; i < PQntuples(res); i++)
-		printf("%-20s %-16s %-28s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-		       PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+		printf("%-20s %-16s %-28s %s\n", PQgetvalue(res, i, 0), cli_safe(PQgetvalue(res, i, 1)),
+		       cli_safe(PQgetvalue(res, i, 2)), cli_safe(PQgetvalue(res, i, 3)));
 	PQclear(res);
 	return 0;
 }

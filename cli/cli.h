@@ -46,6 +46,11 @@ struct db *cli_db(struct cli *cli);
 struct blob_store *cli_blobs(struct cli *cli);
 /* Prints "ringlog: <message>" on stderr; returns the exit status 1. */
 int cli_fail(const char *fmt, ...) RL_PRINTF(1, 2);
+/* TEXT (from the database: what a PBX or a CRM sent) fit for a terminal:
+ * control characters and bytes that are not UTF-8 escaped (\x1b). The
+ * result is borrowed until CLI_SAFE_SLOTS more calls: enough for one line. */
+#define CLI_SAFE_SLOTS 16
+const char *cli_safe(const char *text);
 /* Exit status 2 with a usage line. */
 int cli_usage(const char *usage);
 /* Reads a secret from PATH ("-" is stdin), without its trailing newline.

@@ -52,8 +52,8 @@ static int list(struct cli *cli, int argc, char **argv)
 	       "REASON", "BYTES", "MESSAGE");
 	for (int i = 0; i < PQntuples(res); i++)
 		printf("%-7s %-19s %-16s %-8s %-22s %7s  %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
+		       PQgetvalue(res, i, 1), cli_safe(PQgetvalue(res, i, 2)), PQgetvalue(res, i, 3),
+		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), cli_safe(PQgetvalue(res, i, 6)));
 	PQclear(res);
 	return 0;
 }
@@ -113,15 +113,17 @@ static int show(struct cli *cli, const char *id, bool body_only)
 		return 0;
 	}
 	printf("id            %lld\n", dead_letter_be64(PQgetvalue(res, 0, 0)));
-	printf("source        %s\n", PQgetvalue(res, 0, 1));
+	/* What a PBX sent may hold terminal escapes: printed escaped
+	 * (--body gives the bytes as they came, for a file or a pipe). */
+	printf("source        %s\n", cli_safe(PQgetvalue(res, 0, 1)));
 	printf("reason        %s\n", PQgetvalue(res, 0, 2));
-	printf("message       %s\n", PQgetvalue(res, 0, 3));
+	printf("message       %s\n", cli_safe(PQgetvalue(res, 0, 3)));
 	if (*PQgetvalue(res, 0, 4))
-		printf("field         %s\n", PQgetvalue(res, 0, 4));
+		printf("field         %s\n", cli_safe(PQgetvalue(res, 0, 4)));
 	printf("request       %s %s%s%s\n", PQgetvalue(res, 0, 5),
-	       PQgetisnull(res, 0, 6) ? "" : PQgetvalue(res, 0, 6),
-	       *PQgetvalue(res, 0, 7) ? " ?" : "", PQgetvalue(res, 0, 7));
-	printf("request id    %s\n", PQgetvalue(res, 0, 9));
+	       PQgetisnull(res, 0, 6) ? "" : cli_safe(PQgetvalue(res, 0, 6)),
+	       *PQgetvalue(res, 0, 7) ? " ?" : "", cli_safe(PQgetvalue(res, 0, 7)));
+	printf("request id    %s\n", cli_safe(PQgetvalue(res, 0, 9)));
 	printf("status        %s%s%s\n", PQgetvalue(res, 0, 12),
 	       *PQgetvalue(res, 0, 13) ? " at " : "", PQgetvalue(res, 0, 13));
 	printf("body          %d bytes (ringlog dead-letters show %s --body)\n",

@@ -65,7 +65,8 @@ static int mark_replayed(struct cli *cli, const char *id, long long call_row)
 static int replay_loaded(struct cli *cli, struct sources *s, PGresult *res, const char *id,
 			 struct push_result *r)
 {
-	struct push_options o = { cli_blobs(cli), (uint64_t)cli->recording_max, AUDIO_STORE_ORIGINAL };
+	struct push_options o = { cli_blobs(cli), (uint64_t)cli->recording_max, AUDIO_STORE_ORIGINAL,
+				  -1 /* a replay files no dead letter */ };
 	struct push p = {
 		.source = PQgetvalue(res, 0, 1),
 		.method = PQgetvalue(res, 0, 5),

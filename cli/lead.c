@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ringlog/lead.h"
 #include "ringlog/xalloc.h"
 
 static const char usage[] =
@@ -91,6 +92,22 @@ static int phone_or_fail(const struct lead_plan *p, const char *raw, char out[PH
 	return -1;
 }
 
+/* V[1..5]: name, company, crm_id, crm_url, responsible, checked as the API
+ * checks them (lead.h). */
+static int fields_or_fail(const char *const v[6])
+{
+	static const char *const names[6] = { NULL, "name", "company", "crm_id", "crm_url", "responsible" };
+	struct errbuf e;
+
+	for (int i = 1; i < 6; i++) {
+		if (v[i] && lead_check_field(names[i], v[i], &e) < 0) {
+			cli_fail("%s", e.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The lead rules' one home (sql/functions/ringlog_upsert_leads.sql): the
  * number's lock, finding the lead by CRM id or number, the back-fill of its
  * earlier calls. A flag not given is a key left out: the field stays. */
@@ -129,7 +146,8 @@ static int add(struct cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage(usage);
-	if (lead_plan_resolve(cli, &plan) || phone_or_fail(&plan, argv[optind], e164) < 0)
+	if (lead_plan_resolve(cli, &plan) || phone_or_fail(&plan, argv[optind], e164) < 0 ||
+	    fields_or_fail(v) < 0)
 		goto out;
 	v[0] = e164;
 	res = cli_query(cli, add_sql, 6, v);
@@ -189,9 +207,9 @@ static int list(struct cli *cli, int argc, char **argv)
 	       "RESPONSIBLE", "STATUS", "ORIGIN", "CRM ID");
 	for (int i = 0; i < PQntuples(res); i++)
 		printf("%-8s %-16s %-24s %-20s %-16s %-6s %-7s %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
-		       PQgetvalue(res, i, 7));
+		       PQgetvalue(res, i, 1), cli_safe(PQgetvalue(res, i, 2)),
+		       cli_safe(PQgetvalue(res, i, 3)), cli_safe(PQgetvalue(res, i, 4)),
+		       PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), cli_safe(PQgetvalue(res, i, 7)));
 	rc = 0;
 out:
 	PQclear(res);

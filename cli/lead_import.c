@@ -22,6 +22,7 @@
 #include "ringlog/buf.h"
 #include "ringlog/csv.h"
 #include "ringlog/form.h"
+#include "ringlog/lead.h"
 #include "ringlog/xalloc.h"
 
 #define IMPORT_MAX_BYTES (1LL << 30)
@@ -110,6 +111,20 @@ static char *cell(const struct import *im, const struct csv_record *r, int c)
 	return len ? xstrndup(v, len) : NULL;
 }
 
+/* The text cells, checked as the API checks them (lead.h). */
+static int check_fields(const struct row *row, struct errbuf *e)
+{
+	static const struct { enum column c; const char *field; } text[] = {
+		{ COL_NAME, "name" }, { COL_COMPANY, "company" }, { COL_CRM_ID, "crm_id" },
+		{ COL_CRM_URL, "crm_url" }, { COL_RESPONSIBLE, "responsible" },
+	};
+
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (row->v[text[i].c] && lead_check_field(text[i].field, row->v[text[i].c], e) < 0)
+			return -1;
+	return 0;
+}
+
 /* Checks record R and keeps it. Returns 0, or -1 with E saying why not. */
 static int check_row(struct import *im, const struct csv_record *r, struct errbuf *e)
 {
@@ -126,11 +141,8 @@ static int check_row(struct import *im, const struct csv_record *r, struct errbu
 		;
 	else if (status && strcmp(status, "open") != 0 && strcmp(status, "closed") != 0)
 		err_set(e, "status \"%.20s\" is neither open nor closed", status);
-	else if ((row.v[COL_NAME] && strlen(row.v[COL_NAME]) > 256) ||
-		 (row.v[COL_CRM_URL] && strlen(row.v[COL_CRM_URL]) > 2048))
-		err_set(e, "a name is at most 256 bytes, a URL 2048");
 	else
-		rc = 0;
+		rc = check_fields(&row, e);
 	if (rc == 0) {
 		im->rows = xrealloc(im->rows, (im->nrows + 1) * sizeof(*im->rows));
 		im->rows[im->nrows++] = row;

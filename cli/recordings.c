@@ -58,8 +58,8 @@ static int list(struct cli *cli, int argc, char **argv)
 	       "ATTEMPTS", "LAST ERROR");
 	for (int i = 0; i < PQntuples(res); i++)
 		printf("%-8s %-16.16s %-24.24s %-7s %-10s %-8s %s\n", PQgetvalue(res, i, 0),
-		       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
+		       PQgetvalue(res, i, 1), cli_safe(PQgetvalue(res, i, 2)), PQgetvalue(res, i, 3),
+		       PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), cli_safe(PQgetvalue(res, i, 6)));
 	PQclear(res);
 	return 0;
 }
@@ -95,7 +95,7 @@ static int show(struct cli *cli, const char *id)
 		return cli_fail("no recording %s", id);
 	}
 	for (int c = 0; c < PQnfields(res); c++)
-		printf("%-13s %s\n", labels[c], PQgetvalue(res, 0, c));
+		printf("%-13s %s\n", labels[c], cli_safe(PQgetvalue(res, 0, c)));
 	PQclear(res);
 	return 0;
 }

@@ -175,6 +175,8 @@ static int show(struct cli *cli, const char *name)
 		" coalesce(fetch_url_template, ''), fetch_auth,"
 		" coalesce(fetch_user, ''), CASE WHEN fetch_secret IS NULL THEN 'not set' ELSE 'set' END,"
 		" coalesce(fetch_header, ''), array_to_string(fetch_allow_hosts, ' '),"
+		" CASE WHEN fetch_plain_http THEN 'yes' ELSE 'no' END,"
+		" coalesce(dead_letters_max::text, '(the daemon''s dead_letters_max)'),"
 		" click2call_style, coalesce(click2call_url, ''), coalesce(click2call_user, ''),"
 		" CASE WHEN click2call_secret IS NULL THEN 'not set' ELSE 'set' END, created_at"
 		" FROM sources WHERE name = $1", 1, params);
@@ -184,7 +186,7 @@ static int show(struct cli *cli, const char *name)
 		"default responsible", "crm url template", "crm new url template",
 		"fetch url template", "fetch auth",
 		"fetch user", "fetch secret", "fetch header", "fetch allow hosts",
-		"click2call style", "click2call url", "click2call user", "click2call secret", "created",
+		"fetch plain http", "dead letters max", "click2call style", "click2call url", "click2call user", "click2call secret", "created",
 	};
 
 	if (!res)

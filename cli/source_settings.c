@@ -1,6 +1,7 @@
 #include "source_settings.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "ringlog/auth.h"
 #include "ringlog/buf.h"
 #include "ringlog/phone.h"
+#include "ringlog/upstream.h"
 #include "ringlog/xalloc.h"
 
 enum kind {
@@ -22,6 +24,8 @@ enum kind {
 	SECRET_FILE,   /* a file (- = stdin) whose content is kept as is */
 	JSON_FILE,     /* a file holding a JSON object */
 	HOST_LIST,     /* repeatable: host names joined by spaces */
+	URL_TEMPLATE,  /* as TEXT, checked by upstream_template_check */
+	BYTES,         /* a size (k/M/G: powers of 1024) as a number; "" clears */
 };
 
 struct setting {
@@ -38,6 +42,7 @@ static const char *const vendors[] = { "generic", "voicenter", "ringostat", "fre
 static const char *const auth_modes[] = { "any", "basic", "header", "query", "none", NULL };
 static const char *const fetch_modes[] = { "none", "basic", "query", "header", NULL };
 static const char *const click2call_styles[] = { "none", "voicenter", "url_template", NULL };
+static const char *const yes_no[] = { "yes", "no", NULL };
 
 #define SET(col) "UPDATE sources SET " col " WHERE name = $1"
 
@@ -81,8 +86,8 @@ static const struct setting settings[] = {
 	  "lead card URL for screen pops; {id} (CRM id, else ringlog's), {phone} and {e164} are replaced" },
 	{ "crm-new-url-template", TEXT, SET("crm_new_url_template = nullif($2, '')"), NULL, NULL,
 	  "screen pop URL for an unknown caller (a new contact); {phone} and {e164} are replaced" },
-	{ "fetch-url-template", TEXT, SET("fetch_url_template = nullif($2, '')"), NULL, NULL,
-	  "recording URL; {ref} is replaced (URL-escaped)" },
+	{ "fetch-url-template", URL_TEMPLATE, SET("fetch_url_template = nullif($2, '')"), NULL, NULL,
+	  "recording URL; {ref} is replaced (URL-escaped; only in the path or query)" },
 	{ "fetch-auth", CHOICE, SET("fetch_auth = $2"), fetch_modes, NULL,
 	  "none, basic, query, header" },
 	{ "fetch-user", TEXT, SET("fetch_user = nullif($2, '')"), NULL, NULL,
@@ -91,6 +96,10 @@ static const struct setting settings[] = {
 	  "password or key for recording fetches (- for stdin)" },
 	{ "fetch-header", TEXT, SET("fetch_header = nullif($2, '')"), NULL, NULL,
 	  "header carrying the key (e.g. Auth-key)" },
+	{ "fetch-plain-http", CHOICE, SET("fetch_plain_http = ($2 = 'yes')"), yes_no, NULL,
+	  "yes: fetch credentials may also go over plain http (default no: https only)" },
+	{ "dead-letters-max", BYTES, SET("dead_letters_max = nullif($2, '')::bigint"), NULL, NULL,
+	  "bytes of refused pushes kept for this source (e.g. 64M; \"\" = the daemon's dead_letters_max)" },
 	{ "fetch-allow-host", HOST_LIST,
 	  SET("fetch_allow_hosts = string_to_array(nullif($2, ''), ' ')"), NULL, NULL,
 	  "host a pushed recording URL may point to (repeat; \"\" clears)" },
@@ -115,7 +124,8 @@ void source_settings_usage(void)
 		bool arg = s->kind != FLAG && s->kind != GENERATE_HASH;
 
 		printf("  --%s%s\n      %s\n", s->option,
-		       !arg ? "" : s->kind >= SECRET_HASH ? " FILE" : " VALUE", s->help);
+		       !arg ? "" : s->kind == SECRET_HASH || s->kind == SECRET_FILE || s->kind == JSON_FILE
+				 ? " FILE" : " VALUE", s->help);
 	}
 	printf("Secrets are read from files or stdin, never from the command line.\n");
 }
@@ -156,6 +166,30 @@ static char *hashed(const char *secret)
 	return hex;
 }
 
+/* "64M" as "67108864"; "" stays "" (the setting is cleared). */
+static char *bytes_value(const struct setting *s, const char *arg)
+{
+	char *end, *v;
+	unsigned long long n;
+	int shift = 0;
+
+	if (!*arg)
+		return xstrdup("");
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (*end && strchr("kKmMgG", *end) && !end[1])
+		shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30;
+	else if (*end)
+		end = NULL;
+	if (!end || errno || !isdigit((unsigned char)*arg) || n > (1ULL << 62) >> shift) {
+		cli_fail("--%s \"%s\" is not a size (bytes, or with k, M or G)", s->option, arg);
+		return NULL;
+	}
+	v = xmalloc(24);
+	snprintf(v, 24, "%llu", n << shift);
+	return v;
+}
+
 /* The value of setting S given ARG, or NULL after printing why not. */
 static char *value_of(const struct setting *s, const char *arg, const char *previous,
 		      struct source_settings *out)
@@ -164,6 +198,16 @@ static char *value_of(const struct setting *s, const char *arg, const char *prev
 
 	switch (s->kind) {
 	case TEXT: return xstrdup(arg);
+	case URL_TEMPLATE: {
+		struct errbuf e;
+
+		if (*arg && upstream_template_check(arg, &e) < 0) {
+			cli_fail("--%s: %s", s->option, e.msg);
+			return NULL;
+		}
+		return xstrdup(arg);
+	}
+	case BYTES: return bytes_value(s, arg);
 	case FLAG: return xstrdup(s->value);
 	case REGION:
 		v = xstrdup(arg);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "ringlog/buf.h"
+#include "ringlog/text.h"
 #include "ringlog/xalloc.h"
 
 int cli_fail(const char *fmt, ...)
@@ -96,4 +97,17 @@ bool cli_is_number(const char *text)
 	errno = 0;
 	(void)strtoll(text, &end, 10);
 	return *text && !*end && !errno;
+}
+
+const char *cli_safe(const char *text)
+{
+	static struct buf slots[CLI_SAFE_SLOTS];
+	static unsigned next;
+	struct buf *b = &slots[next++ % CLI_SAFE_SLOTS];
+
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+	text_escape(text ? text : "", b);
+	return buf_str(b);
 }

@@ -1,7 +1,10 @@
 /* Who may ask: bearer tokens of the CRM's backend (only their SHA-256 is
  * stored, so the look-up is by digest: nothing to compare in constant time)
  * and short-lived UI session tokens the backend hands to a browser
- * ("uis.<hex user>.<expires>.<HMAC>", checked without the database). */
+ * (lib/sign.c: signed for a user by one API token, which must still be
+ * valid; limited to what the call-log page does). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -40,56 +43,45 @@ static enum MHD_Result unauthorized(struct http_request *req, const char *why)
 	return http_reply_error(req, 401, "unauthorized", "%s", why);
 }
 
-#define UI_PREFIX "uis."
-#define UI_RESOURCE "ui:"
+/* What a UI session may do: what the call-log page does, as its own user
+ * (the handlers keep it to that user: its own clicks, its own tasks). No
+ * exports, no lead writes, no new sessions. */
+static const struct {
+	const char *method, *path;
+} ui_scope[] = {
+	{ "GET", "/v1/calls" },           { "GET", "/v1/calls/{id}" },
+	{ "GET", "/v1/calls/live" },      { "GET", "/v1/calls/live/stream" },
+	{ "GET", "/v1/recordings/" },     { "HEAD", "/v1/recordings/" },
+	{ "GET", "/v1/leads" },           { "GET", "/v1/leads/{id}" },
+	{ "GET", "/v1/tasks" },           { "POST", "/v1/tasks/{id}/done" },
+	{ "POST", "/v1/click2call" },     { "GET", "/v1/click2call/{id}" },
+};
 
-void fetcher_ui_token(const struct fetcher *f, const char *user, long long expires, struct buf *out)
+static bool ui_may(const struct http_request *req)
 {
-	char sig[SIGN_HEX_LEN + 1], *resource = xmalloc(strlen(UI_RESOURCE) + strlen(user) + 1);
-	char *hex = xmalloc(2 * strlen(user) + 1);
-
-	strcpy(resource, UI_RESOURCE);
-	strcat(resource, user);
-	sign_make(&f->sign_key, resource, 0, expires, sig);
-	auth_hex((const unsigned char *)user, strlen(user), hex);
-	buf_addf(out, UI_PREFIX "%s.%lld.%s", hex, expires, sig);
-	free(resource);
-	free(hex);
+	for (size_t i = 0; i < sizeof(ui_scope) / sizeof(ui_scope[0]); i++)
+		if (req->route && strcmp(req->route->path, ui_scope[i].path) == 0 &&
+		    strcmp(req->method, ui_scope[i].method) == 0)
+			return true;
+	return false;
 }
 
-/* Checks a UI session token; returns its user (caller frees) or NULL,
- * with *EXPIRED set when it was genuine but is too old. */
-static char *ui_user(const struct fetcher *f, const char *token, bool *expired)
+bool fetcher_is_session(const struct http_request *req)
 {
-	const char *hex = token + strlen(UI_PREFIX), *dot = strchr(hex, '.'), *dot2;
-	char *user = NULL, *hexcopy = NULL, *resource = NULL, *expires = NULL;
-	size_t n;
-
-	*expired = false;
-	if (!dot || (n = (size_t)(dot - hex)) == 0 || n % 2 || n > 512 || !(dot2 = strchr(dot + 1, '.')))
-		return NULL;
-	user = xcalloc(1, n / 2 + 1);
-	hexcopy = xstrndup(hex, n);
-	expires = xstrndup(dot + 1, (size_t)(dot2 - dot - 1));
-	resource = xmalloc(strlen(UI_RESOURCE) + n / 2 + 1);
-	if (auth_unhex(hexcopy, (unsigned char *)user, n / 2) < 0 || strlen(user) != n / 2)
-		goto bad;
-	strcpy(resource, UI_RESOURCE);
-	strcat(resource, user);
-	switch (sign_check(&f->sign_key, resource, 0, expires, dot2 + 1, (long long)time(NULL))) {
-	case SIGN_OK: goto out;
-	case SIGN_EXPIRED: *expired = true; break;
-	case SIGN_INVALID: break;
-	}
-bad:
-	free(user);
-	user = NULL;
-out:
-	free(hexcopy);
-	free(resource);
-	free(expires);
-	return user;
+	return req->auth && strcmp(req->auth, "session") == 0;
 }
+
+void fetcher_ui_token(const struct fetcher *f, const struct http_request *req, const char *user,
+		      long long expires, struct buf *out)
+{
+	sign_session_make(&f->sign_key, req->auth_id, user, expires, out);
+}
+
+static const struct db_stmt session_stmt = {
+	"fetcher_session_token",
+	"SELECT revoked_at IS NOT NULL FROM api_tokens WHERE id = $1::bigint",
+	1
+};
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
 static const char *bearer(struct http_request *req)
@@ -97,6 +89,53 @@ static const char *bearer(struct http_request *req)
 	const char *h = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
 
 	return h && strncasecmp(h, "Bearer ", 7) == 0 && h[7] ? h + 7 : NULL;
+}
+
+static enum MHD_Result db_unavailable(struct http_request *req, const struct errbuf *e)
+{
+	log_msg(LOG_ERR, "token check failed: request id=%s: %s", req->id, e->msg);
+	http_add_header(req, "Retry-After", "5");
+	return http_reply_error(req, 503, "unavailable", "the database is unreachable");
+}
+
+/* A UI session: genuine, not expired, within the page's scope, and its
+ * API token not revoked. */
+static bool authorize_session(struct fetcher *f, struct http_request *req, const char *token,
+			      enum MHD_Result *rc, bool allow_ui)
+{
+	char idtext[24];
+	const char *params[] = { idtext };
+	long long token_id;
+	enum sign_status st;
+	struct errbuf e;
+	PGresult *res;
+	bool revoked;
+
+	req->auth = "session";
+	st = sign_session_read(&f->sign_key, token, (long long)time(NULL), &token_id, &req->user);
+	if (st != SIGN_OK) {
+		*rc = st == SIGN_EXPIRED ? unauthorized(req, "this session has expired: reload the page")
+					 : unauthorized(req, "invalid session token");
+		return false;
+	}
+	if (!allow_ui || !ui_may(req)) {
+		*rc = http_reply_error(req, 403, "forbidden", "a UI session cannot do this");
+		return false;
+	}
+	snprintf(idtext, sizeof(idtext), "%lld", token_id);
+	res = db_exec(fetcher_db(f), &session_stmt, params, &e);
+	if (!res) {
+		*rc = db_unavailable(req, &e);
+		return false;
+	}
+	revoked = PQntuples(res) == 0 || PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (revoked) {
+		*rc = unauthorized(req, "the token that opened this session was revoked");
+		return false;
+	}
+	req->auth_id = token_id;
+	return true;
 }
 
 static bool authorize(struct fetcher *f, struct http_request *req, const char *token,
@@ -107,29 +146,19 @@ static bool authorize(struct fetcher *f, struct http_request *req, const char *t
 	const char *params[] = { hex };
 	struct errbuf e;
 	PGresult *res;
-	bool revoked, expired;
+	bool revoked;
 
 	if (!token) {
 		*rc = unauthorized(req, "send Authorization: Bearer <token> (ringlog token add)");
 		return false;
 	}
-	if (strncmp(token, UI_PREFIX, strlen(UI_PREFIX)) == 0) {
-		req->user = allow_ui ? ui_user(f, token, &expired) : NULL;
-		req->auth = "session";
-		if (req->user)
-			return true;
-		*rc = !allow_ui ? http_reply_error(req, 403, "forbidden", "a UI session cannot do this")
-		      : expired ? unauthorized(req, "this session has expired: reload the page")
-				: unauthorized(req, "invalid session token");
-		return false;
-	}
+	if (strncmp(token, SIGN_SESSION_PREFIX, strlen(SIGN_SESSION_PREFIX)) == 0)
+		return authorize_session(f, req, token, rc, allow_ui);
 	auth_sha256(token, strlen(token), sum);
 	auth_hex(sum, sizeof(sum), hex);
 	res = db_exec(fetcher_db(f), &token_stmt, params, &e);
 	if (!res) {
-		log_msg(LOG_ERR, "token check failed: request id=%s: %s", req->id, e.msg);
-		http_add_header(req, "Retry-After", "5");
-		*rc = http_reply_error(req, 503, "unavailable", "the database is unreachable");
+		*rc = db_unavailable(req, &e);
 		return false;
 	}
 	if (PQntuples(res) == 0) {
@@ -138,6 +167,7 @@ static bool authorize(struct fetcher *f, struct http_request *req, const char *t
 		return false;
 	}
 	revoked = PQgetvalue(res, 0, 1)[0] == 't';
+	req->auth_id = atoll(PQgetvalue(res, 0, 0));
 	req->user = xstrdup(PQgetvalue(res, 0, 2));
 	req->auth = "token";
 	PQclear(res);

@@ -32,7 +32,7 @@
 	"   'position', r.position, 'state', r.state,"                                             \
 	"   'duration_s', coalesce(r.duration_s, c.billable_s), 'size_bytes', r.size_bytes,"       \
 	"   'mime_type', r.mime_type,"                                                              \
-	"   'error', CASE WHEN r.state = 'failed' THEN r.last_error END,"                          \
+	"   'error', CASE WHEN r.state = 'failed' THEN r.last_error_code END,"                     \
 	"   '_ref', r.remote_ref, '_url', r.remote_url, '_error_code', r.last_error_code)"          \
 	"   ORDER BY r.position)"                                                                   \
 	"   FROM recordings r WHERE r.call_id = c.id), '[]'))"                                      \

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fetcher.h"
+#include "ringlog/upstream.h"
 #include "ringlog/db.h"
 #include "ringlog/xalloc.h"
 
@@ -194,9 +195,23 @@ struct pbx_answer {
 	unsigned status;     /* 200, or the error status */
 	const char *outcome; /* calling, terminated, refused, failed */
 	const char *error;   /* machine code, NULL on success */
-	char message[300];
+	char message[300];   /* ringlog's words, for the API and the row */
+	char pbx_said[300];  /* the PBX's own message, redacted, for the log only */
 	char *call_id;       /* the PBX's call id (owned), or NULL */
 };
+
+/* Keeps what the PBX said for operators: its message (which may quote the
+ * URL, credentials included) never reaches the API or the row. */
+static void answer_quote(const struct click *c, struct pbx_answer *a, const char *said)
+{
+	const char *secrets[] = { c->src->click2call_secret, NULL };
+
+	snprintf(a->pbx_said, sizeof(a->pbx_said), "%s", said ? said : "");
+	for (char *p = a->pbx_said; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	upstream_redact(a->pbx_said, sizeof(a->pbx_said), secrets);
+}
 
 static void answer_set(struct pbx_answer *a, unsigned status, const char *outcome,
 		       const char *error, const char *message)
@@ -317,16 +332,18 @@ static void map_voicenter(const struct click *c, const struct buf *body, struct 
 		msg = json_object_get_string(v);
 	switch (code) {
 	case 0:
-		answer_set(a, 200, strcmp(c->action, "call") == 0 ? "calling" : "terminated", NULL, msg);
+		answer_set(a, 200, strcmp(c->action, "call") == 0 ? "calling" : "terminated", NULL, "");
 		if (json_object_object_get_ex(o, "CALLID", &v) && *json_object_get_string(v))
 			a->call_id = xstrdup(json_object_get_string(v));
 		break;
-	case 1: answer_set(a, 422, "refused", "invalid_params", msg); break;
-	case 2: answer_set(a, 502, "failed", "pbx_error", msg); break;
-	case 3: answer_set(a, 409, "refused", "agent_offline", msg); break;
-	case 4: answer_set(a, 403, "refused", "agent_blocked", msg); break;
-	default: answer_set(a, 502, "failed", "upstream_error", msg); break;
+	case 1: answer_set(a, 422, "refused", "invalid_params", "the PBX refused the number or the extension"); break;
+	case 2: answer_set(a, 502, "failed", "pbx_error", "the PBX reported an error"); break;
+	case 3: answer_set(a, 409, "refused", "agent_offline", "the agent's phone is offline"); break;
+	case 4: answer_set(a, 403, "refused", "agent_blocked", "the agent may not place click-to-call calls"); break;
+	default: answer_set(a, 502, "failed", "upstream_error", "the PBX answered with an unknown error code"); break;
 	}
+	if (a->error)
+		answer_quote(c, a, msg);
 	json_object_put(o);
 }
 
@@ -337,10 +354,12 @@ static void map_template(const struct click *c, const struct buf *body, struct p
 
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!*s || strcasecmp(s, "ok") == 0 || strncasecmp(s, "ok\n", 3) == 0)
+	if (!*s || strcasecmp(s, "ok") == 0 || strncasecmp(s, "ok\n", 3) == 0) {
 		answer_set(a, 200, strcmp(c->action, "call") == 0 ? "calling" : "terminated", NULL, "");
-	else
-		answer_set(a, 502, "refused", "pbx_refused", s);
+	} else {
+		answer_set(a, 502, "refused", "pbx_refused", "the PBX refused the click-to-call");
+		answer_quote(c, a, s);
+	}
 }
 
 static void ask_pbx(const struct fetcher *f, const struct click *c, struct pbx_answer *a)
@@ -448,11 +467,14 @@ static enum MHD_Result place(struct fetcher *f, struct http_request *req, json_o
 	enum MHD_Result rc;
 	int lead;
 
-	/* A person at the page calls from their own phone by default. */
-	why = parse_click(body, req->auth && strcmp(req->auth, "session") == 0 ? req->user : NULL,
-			  &c, &field);
+	/* A person at the page calls from their own phone, as themselves. */
+	why = parse_click(body, fetcher_is_session(req) ? req->user : NULL, &c, &field);
 	if (why)
 		return http_reply_error(req, 400, "invalid_request", "%s", why);
+	if (fetcher_is_session(req) && (strcmp(c.agent, req->user) != 0 ||
+					(c.clicked_by && strcmp(c.clicked_by, req->user) != 0)))
+		return http_reply_error(req, 403, "forbidden",
+					"a UI session places calls only from its own user's phone, as that user");
 	if (!c.clicked_by)
 		c.clicked_by = req->user; /* the UI session's user, or the API token's name */
 	c.src = pick_source(set, body, &status, &why);
@@ -466,6 +488,9 @@ static enum MHD_Result place(struct fetcher *f, struct http_request *req, json_o
 		goto out;
 	}
 	ask_pbx(f, &c, &a);
+	if (a.pbx_said[0])
+		log_msg(LOG_NOTICE, "click-to-call %s: request id=%s source=%s: the PBX said \"%s\"",
+			a.error ? a.error : a.outcome, req->id, c.src->name, a.pbx_said);
 	id = record_click(db, &c, &a, &lead_id, &e);
 	if (!id)
 		log_msg(LOG_ERR, "click not kept: request id=%s: %s", req->id, e.msg);
@@ -512,21 +537,23 @@ static const struct db_stmt show_stmt = {
 	"   'started_at', ringlog_utc_text(c.started_at), 'billable_s', c.billable_s, 'lead_id', c.lead_id)"
 	"   FROM calls c WHERE c.source_id = k.source_id AND c.pbx_call_id = k.pbx_call_id"
 	"   ORDER BY c.id LIMIT 1))"
-	" FROM click2calls k JOIN sources s ON s.id = k.source_id WHERE k.id = $1::bigint",
-	1
+	" FROM click2calls k JOIN sources s ON s.id = k.source_id WHERE k.id = $1::bigint"
+	" AND ($2::text IS NULL OR k.clicked_by = $2::text)",
+	2
 };
 
 enum MHD_Result fetcher_handle_click2call_show(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
 	char *id = http_path_param(req, "id");
-	const char *params[] = { id };
+	const char *params[] = { id, NULL };
 	enum MHD_Result rc;
 	struct errbuf e;
 	PGresult *res = NULL;
 
 	if (!fetcher_authorized(f, req, &rc))
 		goto out;
+	params[1] = fetcher_is_session(req) ? req->user : NULL; /* a session sees its own clicks */
 	if (!id || !*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 18) {
 		rc = http_reply_error(req, 404, "not_found", "no such click-to-call");
 		goto out;

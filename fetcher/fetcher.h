@@ -23,6 +23,7 @@ struct fetcher_config {
 	long long threads;
 	long long max_body;
 	long long timeout_s;
+	long long header_timeout_s, min_body_rate; /* slow clients */
 	long long max_connections;
 	long long max_connections_per_ip;
 	char *signing_key_file;
@@ -31,6 +32,7 @@ struct fetcher_config {
 	char *public_url;
 	long long click2call_timeout_s;
 	long long live_ringing_timeout_s, live_talking_timeout_s;
+	long long live_stall_timeout_s;
 	char *ui_dir;
 	char *ui_frame_ancestors;
 	long long ui_session_ttl_s;
@@ -104,8 +106,13 @@ bool fetcher_authorized_backend(struct fetcher *f, struct http_request *req, enu
 /* As fetcher_authorized, also taking the token from ?token= (for what a
  * browser opens without headers: an EventSource). */
 bool fetcher_authorized_or_query(struct fetcher *f, struct http_request *req, enum MHD_Result *rc);
-/* Appends a UI session token for USER valid until EXPIRES (unix time). */
-void fetcher_ui_token(const struct fetcher *f, const char *user, long long expires, struct buf *out);
+/* Appends a UI session token for USER valid until EXPIRES (unix time),
+ * opened by the API token REQ was authorized with (revoking it ends the
+ * session). */
+void fetcher_ui_token(const struct fetcher *f, const struct http_request *req, const char *user,
+		      long long expires, struct buf *out);
+/* Whether REQ acts through a UI session (req->user is then a CRM user). */
+bool fetcher_is_session(const struct http_request *req);
 
 /* Click-to-call (click2call.c). */
 enum MHD_Result fetcher_handle_click2call(struct http_request *req, void *app);

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "fetcher.h"
+#include "ringlog/lead.h"
 
 #define SYNC_MAX_BATCH 1000
 #define SYNC_JSON_DEPTH 16
@@ -56,6 +57,7 @@ static int sync_fail(struct sync_bad *b, const char *field, const char *fmt, ...
 static int take_text(json_object *clean, const char *key, json_object *v, size_t max,
 		     bool nullable, struct sync_bad *b)
 {
+	struct errbuf e;
 	const char *s;
 
 	if (!v) {
@@ -74,6 +76,8 @@ static int take_text(json_object *clean, const char *key, json_object *v, size_t
 		return sync_fail(b, key, "%s contains a NUL character", key);
 	if (strlen(s) > max)
 		return sync_fail(b, key, "%s is too long", key);
+	if (lead_check_field(key, s, &e) < 0) /* the same check as the admin command's */
+		return sync_fail(b, key, "%s", e.msg);
 	json_object_object_add(clean, key, json_object_new_string(s));
 	return 0;
 }
@@ -100,15 +104,8 @@ static int take_field(json_object *clean, const char *key, json_object *v, const
 		return take_text(clean, key, v, 512, true, b);
 	if (strcmp(key, "responsible") == 0)
 		return take_text(clean, key, v, 256, true, b);
-	if (strcmp(key, "crm_url") == 0) {
-		const char *s = v ? json_object_get_string(v) : NULL;
-
-		/* The page shows it as a link: no javascript: or data: URLs. */
-		if (s && json_object_is_type(v, json_type_string) && strncasecmp(s, "https://", 8) != 0 &&
-		    strncasecmp(s, "http://", 7) != 0)
-			return sync_fail(b, key, "%s must be an http:// or https:// URL", key);
+	if (strcmp(key, "crm_url") == 0) /* the page links to it: http(s) only (lead.h) */
 		return take_text(clean, key, v, 2048, true, b);
-	}
 	if (strcmp(key, "status") == 0) {
 		const char *s = v ? json_object_get_string(v) : "";
 

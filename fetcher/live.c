@@ -7,7 +7,10 @@
  * The stream never holds a worker thread: a subscriber with nothing to send
  * is suspended (MHD_suspend_connection, from its content reader), and the
  * hub thread, which polls the list once a second while anyone listens,
- * queues the new list and resumes it. */
+ * queues the new list and resumes it. A subscriber holds at most the event
+ * it is being sent and the latest list after it (a newer list replaces an
+ * older one not yet started), and one that takes nothing for
+ * live_stall_timeout seconds is cut. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,11 +104,43 @@ enum MHD_Result fetcher_handle_live(struct http_request *req, void *app)
 
 /* ---- the stream ----------------------------------------------------------- */
 
+/* One event's text, shared by every subscriber it is queued for (the lock
+ * guards REFS): however many listen, a list is held once. */
+struct message {
+	int refs;
+	size_t len;
+	char data[];
+};
+
+static struct message *message_new(const char *text)
+{
+	size_t len = strlen(text);
+	struct message *m = xmalloc(sizeof(*m) + len + 1);
+
+	m->refs = 1;
+	m->len = len;
+	memcpy(m->data, text, len + 1);
+	return m;
+}
+
+static struct message *message_ref(struct message *m)
+{
+	m->refs++;
+	return m;
+}
+
+static void message_unref(struct message *m)
+{
+	if (m && --m->refs == 0)
+		free(m);
+}
+
 struct subscriber {
 	struct live_hub *hub;
 	struct MHD_Connection *conn;
-	struct buf pending; /* what is still to be sent */
+	struct message *cur; /* the event being sent, from SENT on; or NULL */
 	size_t sent;
+	struct message *latest; /* the latest list, once CUR is out; or NULL */
 	bool suspended;
 	bool fresh;         /* has not had the list yet */
 	time_t last_write;
@@ -123,10 +158,18 @@ struct live_hub {
 	bool joined;
 };
 
-/* Queues TEXT for S and wakes its connection. Called with the lock held. */
-static void queue_text(struct subscriber *s, const char *text, time_t now)
+/* Queues M for S and wakes its connection. While an event is still going
+ * out, a list waits as S->latest (replacing an older one: only the latest
+ * matters) and a keep-alive is not needed. Called with the lock held. */
+static void queue_message(struct subscriber *s, struct message *m, bool keepalive, time_t now)
 {
-	buf_adds(&s->pending, text);
+	if (!s->cur) {
+		s->cur = message_ref(m);
+		s->sent = 0;
+	} else if (!keepalive) {
+		message_unref(s->latest);
+		s->latest = message_ref(m);
+	}
 	s->last_write = now;
 	if (s->suspended) {
 		s->suspended = false;
@@ -138,21 +181,25 @@ static void broadcast(struct live_hub *hub, const char *json)
 {
 	bool changed = !hub->last || strcmp(hub->last, json) != 0;
 	time_t now = time(NULL);
-	struct buf event = BUF_INIT;
+	struct buf text = BUF_INIT;
+	struct message *event, *keepalive = message_new(": keepalive\n\n");
 
-	buf_addf(&event, "event: live\ndata: %s\n\n", json);
+	buf_addf(&text, "event: live\ndata: %s\n\n", json);
+	event = message_new(text.data);
+	buf_release(&text);
 	for (struct subscriber *s = hub->subs; s; s = s->next) {
 		if (changed || s->fresh)
-			queue_text(s, event.data, now);
+			queue_message(s, event, false, now);
 		else if (now - s->last_write >= LIVE_KEEPALIVE_S)
-			queue_text(s, ": keepalive\n\n", now);
+			queue_message(s, keepalive, true, now);
 		s->fresh = false;
 	}
 	if (changed) {
 		free(hub->last);
 		hub->last = xstrdup(json);
 	}
-	buf_release(&event);
+	message_unref(event);
+	message_unref(keepalive);
 }
 
 static void *hub_main(void *arg)
@@ -235,12 +282,14 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *out, size_t max)
 
 	(void)pos;
 	pthread_mutex_lock(&hub->lock);
-	if (s->sent < s->pending.len) {
-		n = (ssize_t)(s->pending.len - s->sent < max ? s->pending.len - s->sent : max);
-		memcpy(out, s->pending.data + s->sent, (size_t)n);
+	if (s->cur && s->sent < s->cur->len) {
+		n = (ssize_t)(s->cur->len - s->sent < max ? s->cur->len - s->sent : max);
+		memcpy(out, s->cur->data + s->sent, (size_t)n);
 		s->sent += (size_t)n;
-		if (s->sent == s->pending.len) {
-			buf_reset(&s->pending);
+		if (s->sent == s->cur->len) {
+			message_unref(s->cur);
+			s->cur = s->latest;
+			s->latest = NULL;
 			s->sent = 0;
 		}
 	} else if (hub->stopping) {
@@ -265,8 +314,9 @@ static void free_stream(void *cls)
 			*p = s->next;
 			break;
 		}
+	message_unref(s->cur); /* REFS are the lock's */
+	message_unref(s->latest);
 	pthread_mutex_unlock(&hub->lock);
-	buf_release(&s->pending);
 	free(s);
 }
 
@@ -283,7 +333,7 @@ enum MHD_Result fetcher_handle_live_stream(struct http_request *req, void *app)
 	s->hub = hub;
 	s->conn = req->conn;
 	s->fresh = true;
-	buf_adds(&s->pending, "retry: 3000\n\n");
+	s->cur = message_new("retry: 3000\n\n");
 	pthread_mutex_lock(&hub->lock);
 	if (hub->stopping) {
 		pthread_mutex_unlock(&hub->lock);
@@ -294,6 +344,10 @@ enum MHD_Result fetcher_handle_live_stream(struct http_request *req, void *app)
 	hub->subs = s;
 	pthread_cond_signal(&hub->wake); /* the first list at once */
 	pthread_mutex_unlock(&hub->lock);
+	/* A healthy subscriber takes a keep-alive at least every
+	 * LIVE_KEEPALIVE_S; one that takes nothing this long has stalled. */
+	MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+				  (unsigned)f->cfg->live_stall_timeout_s);
 	http_add_header(req, "Cache-Control", "no-cache");
 	http_add_header(req, "X-Accel-Buffering", "no");
 	req->log_outcome = "stream";

@@ -109,6 +109,8 @@ static struct http_server *start_http(struct fetcher *f, const struct fetcher_co
 		.threads = (int)cfg->threads,
 		.max_body = cfg->max_body,
 		.timeout_s = (int)cfg->timeout_s,
+		.header_timeout_s = (int)cfg->header_timeout_s,
+		.min_body_rate = cfg->min_body_rate,
 		.max_connections = (int)cfg->max_connections,
 		.max_connections_per_ip = (int)cfg->max_connections_per_ip,
 		.db_conninfo = cfg->database_url,

@@ -60,8 +60,10 @@ static bool signed_ok(struct fetcher *f, struct http_request *req, long long id,
 	return false;
 }
 
+/* The API says what kind of failure it was in its own words: the PBX's
+ * message (a URL, an error page) stays on the row for operators. */
 static enum MHD_Result upstream_answer(struct http_request *req, long long id, enum upstream_error err,
-				       const char *message, long long retry_after)
+				       long long retry_after)
 {
 	json_object *o = json_object_new_object();
 	char ra[24];
@@ -71,7 +73,7 @@ static enum MHD_Result upstream_answer(struct http_request *req, long long id, e
 		http_add_header(req, "Retry-After", ra);
 	}
 	json_object_object_add(o, "error", json_object_new_string(upstream_error_code(err)));
-	json_object_object_add(o, "message", json_object_new_string(message ? message : ""));
+	json_object_object_add(o, "message", json_object_new_string(upstream_error_text(err)));
 	json_object_object_add(o, "recording_id", json_object_new_int64(id));
 	if (retry_after > 0)
 		json_object_object_add(o, "retry_after", json_object_new_int64(retry_after));
@@ -116,7 +118,7 @@ static enum MHD_Result follow(struct fetcher *f, struct http_request *req, struc
 	if (v.state == FLIGHT_STORED)
 		return lookup(f, req, pl);
 	switch (v.failure) {
-	case FLIGHT_UPSTREAM: return upstream_answer(req, pl->id, v.error, v.message, v.retry_after);
+	case FLIGHT_UPSTREAM: return upstream_answer(req, pl->id, v.error, v.retry_after);
 	case FLIGHT_STORE_FAILED:
 		return http_reply_error(req, 500, "recording_store_failed", "%s", v.message);
 	case FLIGHT_GONE: return http_reply_error(req, 404, "not_found", "no such recording");
@@ -177,7 +179,7 @@ static enum MHD_Result lookup(struct fetcher *f, struct http_request *req, struc
 	}
 	if (strcmp(state, "failed") == 0 || (retry > 0 && !PQgetisnull(res, 0, 4))) {
 		rc = upstream_answer(req, pl->id, upstream_error_from_code(PQgetvalue(res, 0, 4)),
-				     PQgetvalue(res, 0, 5), strcmp(state, "failed") == 0 ? 0 : retry);
+				     strcmp(state, "failed") == 0 ? 0 : retry);
 		PQclear(res);
 		return rc;
 	}

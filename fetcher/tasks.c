@@ -34,11 +34,14 @@ static const struct db_stmt list_stmt = {
 
 static const struct db_stmt done_stmt = {
 	"fetcher_tasks_done",
-	"UPDATE tasks SET status = 'done', done_at = now() WHERE id = $1 AND status = 'open'", 1
+	"UPDATE tasks SET status = 'done', done_at = now() WHERE id = $1 AND status = 'open'"
+	" AND ($2::text IS NULL OR assignee IS NULL OR assignee = $2::text)", 2
 };
 
+/* $2: a UI session's user, who sees only its own and unassigned tasks here. */
 static const struct db_stmt one_stmt = {
-	"fetcher_tasks_one", "SELECT " TASK_JSON " FROM tasks t WHERE t.id = $1", 1
+	"fetcher_tasks_one", "SELECT " TASK_JSON " FROM tasks t WHERE t.id = $1"
+	" AND ($2::text IS NULL OR t.assignee IS NULL OR t.assignee = $2::text)", 2
 };
 
 struct tasks_query {
@@ -137,7 +140,7 @@ enum MHD_Result fetcher_handle_task_done(struct http_request *req, void *app)
 {
 	struct fetcher *f = app;
 	char idtext[24];
-	const char *params[] = { idtext };
+	const char *params[] = { idtext, NULL };
 	json_object *task;
 	struct errbuf e;
 	struct db *db;
@@ -150,6 +153,7 @@ enum MHD_Result fetcher_handle_task_done(struct http_request *req, void *app)
 	if (!fetcher_path_id(req, &id))
 		return http_reply_error(req, 404, "not_found", "a task id is a positive integer");
 	snprintf(idtext, sizeof(idtext), "%lld", id);
+	params[1] = fetcher_is_session(req) ? req->user : NULL; /* a session closes its own tasks */
 	db = fetcher_db(f);
 	res = db_exec(db, &done_stmt, params, &e);
 	if (res) {

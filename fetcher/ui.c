@@ -175,7 +175,7 @@ enum MHD_Result fetcher_handle_ui_session(struct http_request *req, void *app)
 					"send {\"user\": \"<the CRM user>\", \"ttl\": 60..86400 seconds}");
 	}
 	expires = (long long)time(NULL) + ttl;
-	fetcher_ui_token(f, user, expires, &token);
+	fetcher_ui_token(f, req, user, expires, &token);
 	o = json_object_new_object();
 	json_object_object_add(o, "token", json_object_new_string(token.data));
 	json_object_object_add(o, "user", json_object_new_string(user));

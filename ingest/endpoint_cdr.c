@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ingest.h"
 #include "metrics.h"
@@ -54,7 +55,9 @@ bool ingest_authenticated(struct http_request *req, const struct source *src)
 }
 
 /* The raw query without its key= parameters: the key is a secret and must
- * reach neither the spool nor the database. Caller frees. */
+ * reach neither the spool nor the database. libmicrohttpd finds query
+ * arguments ignoring case (ingest_authenticated accepts ?KEY=), so every
+ * spelling of the name is taken out. Caller frees. */
 static char *query_without_key(const char *query)
 {
 	struct buf out = BUF_INIT;
@@ -65,7 +68,7 @@ static char *query_without_key(const char *query)
 		size_t klen = strcspn(p, "=&");
 		char *key = form_unescape(p, klen, 1, NULL);
 
-		if (len && !(key && strcmp(key, "key") == 0)) {
+		if (len && !(key && strcasecmp(key, "key") == 0)) {
 			if (out.len)
 				buf_addch(&out, '&');
 			buf_add(&out, p, len);
@@ -178,7 +181,7 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 		ingest_count_invalid_phones(pd->push.source, r->invalid_phones);
 	if (!push_is_success(r->outcome) && !r->db_down)
 		push_file_dead_letter(db_for_thread(in->cfg->database_url, "ringlog-ingestd"),
-				      &pd->push, r);
+				      pd->src, &pd->push, &in->push, r);
 	if (r->call_id[0])
 		req->log_call_id = xstrdup(r->call_id);
 	if (r->db_down) {
@@ -186,6 +189,8 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 	} else {
 		if (r->dead_letter)
 			ingest_count_dead_letter();
+		if (r->dead_letter_dropped)
+			ingest_dead_letter_dropped(pd->src, &in->push, req->id);
 		req->log_outcome = push_is_success(r->outcome) ? push_outcome_name(r->outcome) : r->error;
 		ingest_count_push(pd->push.source, push_outcome_name(r->outcome));
 		if (r->outcome == PUSH_FAILED)

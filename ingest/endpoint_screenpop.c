@@ -63,9 +63,12 @@ static void read_pop(json_object *params, const struct source *src, struct pop *
 	pop->did = bounded(ingest_param(params, did_names));
 	pop->caller_name = bounded(ingest_param(params, name_names));
 	pop->direction = bounded(ingest_param(params, direction_names));
-	/* Ringing, Talking, Hangup: kept lower case; none said is a look-up. */
+	/* Ringing, Talking, Hangup: kept lower case; none said is a look-up.
+	 * A long one is cut on a character boundary, never inside one. */
 	for (; status && status[i] && i < sizeof(pop->status) - 1; i++)
 		pop->status[i] = (char)tolower((unsigned char)status[i]);
+	while (status && i > 0 && ((unsigned char)status[i] & 0xc0) == 0x80)
+		i--; /* status[i], the first byte left out, continues a character */
 	snprintf(pop->status + i, sizeof(pop->status) - i, "%s", i ? "" : "lookup");
 	pop->public_number = pop->phone && strlen(pop->phone) <= 64 &&
 			     phone_normalize(pop->phone, &src->phone, pop->e164) == 0;

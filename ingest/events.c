@@ -29,18 +29,40 @@ static const char copy_sql[] =
 	"COPY call_events (source_id, pbx_call_id, status, phone, phone_e164, caller_name,"
 	" agent, did, direction, lead_id, at) FROM STDIN";
 
-/* One column of a COPY text line: \N for NULL (and for text that is not
- * UTF-8, which would fail the whole batch); backslash, tab, newline and
- * carriage return escaped. */
+/* One column of a COPY text line: \N for NULL; backslash, tab, newline and
+ * carriage return escaped. Text that is not UTF-8 would fail the whole
+ * batch: its bytes outside UTF-8 are written as '?' (a NULL could break a
+ * NOT NULL column just the same). */
+static char *utf8_or_question_marks(const char *s, size_t len)
+{
+	char *out = xstrndup(s, len);
+
+	for (size_t i = 0; i < len;) {
+		size_t n = 1;
+
+		while (n <= 4 && i + n <= len && !form_is_utf8(out + i, n))
+			n++;
+		if (n > 4 || i + n > len) {
+			out[i++] = '?';
+			continue;
+		}
+		i += n;
+	}
+	return out;
+}
+
 static void add_text(struct buf *b, const char *s)
 {
 	size_t len = s ? strlen(s) : 0;
 	size_t from = 0;
+	char *fixed = NULL;
 
-	if (!s || !form_is_utf8(s, len)) {
+	if (!s) {
 		buf_adds(b, "\\N\t");
 		return;
 	}
+	if (!form_is_utf8(s, len))
+		s = fixed = utf8_or_question_marks(s, len);
 	for (size_t i = 0; i < len; i++) {
 		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t"
 				: s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : NULL;
@@ -53,6 +75,7 @@ static void add_text(struct buf *b, const char *s)
 	}
 	buf_add(b, s + from, len - from);
 	buf_addch(b, '\t');
+	free(fixed);
 }
 
 static void add_line(struct buf *b, const struct call_event *e)
@@ -79,13 +102,42 @@ static void add_line(struct buf *b, const struct call_event *e)
 	buf_addch(b, '\n');
 }
 
+/* The batch failed: each line alone, so one bad row loses only itself. */
+static void write_lines(struct events *ev, struct db *db, const struct buf *rows)
+{
+	size_t lost = 0, kept = 0;
+	struct errbuf e, first = { "" };
+
+	for (const char *p = rows->data, *end = rows->data + rows->len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (db_copy_in(db, copy_sql, p, len, &e) < 0) {
+			if (!lost++)
+				first = e;
+		} else {
+			kept++;
+		}
+		p += len;
+	}
+	atomic_fetch_add(&ev->written, kept);
+	atomic_fetch_add(&ev->dropped, lost);
+	if (lost)
+		log_msg(LOG_WARNING, "%zu screen-pop events not recorded (%zu of the batch were): %s",
+			lost, kept, first.msg);
+}
+
 static void write_batch(struct events *ev, struct db *db, const struct buf *rows, size_t n)
 {
 	struct errbuf e;
 
 	if (db_copy_in(db, copy_sql, rows->data, rows->len, &e) < 0) {
-		atomic_fetch_add(&ev->dropped, n);
-		log_msg(LOG_WARNING, "%zu screen-pop events not recorded: %s", n, e.msg);
+		if (db_is_down(db)) {
+			atomic_fetch_add(&ev->dropped, n);
+			log_msg(LOG_WARNING, "%zu screen-pop events not recorded: %s", n, e.msg);
+			return;
+		}
+		write_lines(ev, db, rows);
 		return;
 	}
 	atomic_fetch_add(&ev->written, n);

@@ -22,6 +22,7 @@ struct ingest_config {
 	long long batch_max;
 	long long max_body;
 	long long timeout_s;
+	long long header_timeout_s, min_body_rate; /* slow clients */
 	long long max_connections;
 	long long max_connections_per_ip;
 	char *spool_dir;
@@ -36,6 +37,7 @@ struct ingest_config {
 	char *blob_dir;
 	long long recording_max;
 	struct blob_config blobcfg; /* [recordings] store, s3_*, store_format */
+	long long dead_letters_max; /* bytes per source; sources.dead_letters_max overrides */
 };
 
 extern const struct conf_key ingest_conf_keys[];

@@ -56,6 +56,8 @@ static struct http_server *start_http(struct ingest *in, const struct ingest_con
 		.threads = (int)cfg->threads,
 		.max_body = cfg->max_body,
 		.timeout_s = (int)cfg->timeout_s,
+		.header_timeout_s = (int)cfg->header_timeout_s,
+		.min_body_rate = cfg->min_body_rate,
 		.max_connections = (int)cfg->max_connections,
 		.max_connections_per_ip = (int)cfg->max_connections_per_ip,
 		.db_conninfo = cfg->database_url,
@@ -149,6 +151,7 @@ int main(int argc, char **argv)
 	}
 	in.push.blobs = blob_store_open_config(cfg.blob_dir, &cfg.blobcfg, &e);
 	in.push.recording_max = (uint64_t)cfg.recording_max;
+	in.push.dead_letters_max = cfg.dead_letters_max;
 	if (!in.push.blobs) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;

@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,9 @@ static struct metric push_seconds = METRIC_HISTOGRAM_INIT(
 	"Time to make a push durable (database commit or spool fsync) and answer.", push_bounds);
 static struct metric dead_letters = METRIC_COUNTER_INIT(
 	"ringlog_dead_letters_total", NULL, "Pushes kept in dead_letters with their reason.");
+static struct metric dead_letters_dropped = METRIC_COUNTER_INIT(
+	"ringlog_dead_letters_dropped_total", NULL,
+	"Refused pushes not kept: their source's dead letters were at its byte budget.");
 
 static double read_spool_depth(void *ctx)
 {
@@ -259,6 +263,7 @@ void ingest_metrics_register(struct ingest *in)
 	metrics_register(&source_pushes);
 	metrics_register(&push_seconds);
 	metrics_register(&dead_letters);
+	metrics_register(&dead_letters_dropped);
 	metrics_register(&phone_invalid);
 	dead_letters_pending.ctx = in;
 	metrics_register(&dead_letters_pending);
@@ -291,6 +296,21 @@ void ingest_count_push(const char *source, const char *outcome)
 void ingest_observe_push(double seconds)
 {
 	metrics_observe(&push_seconds, seconds);
+}
+
+void ingest_dead_letter_dropped(const struct source *src, const struct push_options *o,
+				const char *request_id)
+{
+	static _Atomic long long last_log;
+	long long now = (long long)time(NULL), last = last_log;
+
+	metrics_inc(&dead_letters_dropped);
+	/* An attack makes many: one line a minute says it, the counter counts. */
+	if (now - last >= 60 && atomic_compare_exchange_strong(&last_log, &last, now))
+		log_msg(LOG_WARNING, "dead letter not kept: request id=%s source=%s: its dead letters "
+			"are at their budget of %lld bytes (ringlog dead-letters, or "
+			"ringlog source update --dead-letters-max)", request_id,
+			src ? src->name : "-", push_dead_letter_budget(src, o));
 }
 
 void ingest_count_dead_letter(void)

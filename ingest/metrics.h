@@ -11,6 +11,10 @@ void ingest_count_push(const char *source, const char *outcome);
 /* Records the time a durable push took. */
 void ingest_observe_push(double seconds);
 void ingest_count_dead_letter(void);
+/* A refusal of SRC not kept: its dead letters are at their byte budget
+ * (counted, and logged once a minute at most per daemon). */
+void ingest_dead_letter_dropped(const struct source *src, const struct push_options *o,
+				const char *request_id);
 /* Counts one look-up of ENDPOINT ("screenpop", "route") by RESULT (known,
  * unknown, found, not_found, rejected, failed). */
 void ingest_count_lookup(const char *endpoint, const char *result);

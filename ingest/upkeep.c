@@ -44,6 +44,9 @@ static int drain_one(void *ctx, const struct push *p)
 		return -1;
 	if (r.dead_letter)
 		ingest_count_dead_letter();
+	if (r.dead_letter_dropped)
+		ingest_dead_letter_dropped(source_set_find(d->sources, p->source), &d->in->push,
+					   p->request_id ? p->request_id : "-");
 	log_msg(push_is_success(r.outcome) ? LOG_INFO : LOG_WARNING,
 		"spooled push drained: request id=%s source=%s call_id=%s outcome=%s%s%s",
 		p->request_id ? p->request_id : "-", p->source, r.call_id[0] ? r.call_id : "-",

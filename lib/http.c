@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +92,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->query = q ? q + 1 : "";
 	req->received_us = http_now_us();
 	req->start_ns = http_monotonic_ns();
+	{
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+		req->guard = ci ? ci->socket_context : NULL;
+	}
 	snprintf(req->id, sizeof(req->id), "%08x%08llx", s->id_salt,
 		 (unsigned long long)atomic_fetch_add(&s->next_id, 1));
 	atomic_fetch_add(&s->in_flight, 1);
@@ -150,6 +157,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	count_code(req->status);
 	if (req->path && strcmp(req->path, "/metrics") != 0 && strcmp(req->path, "/healthz") != 0)
 		log_request(req, seconds, toe);
+	http_guard_answered(s->guard, req->guard);
 	if (req->app_ctx_free)
 		req->app_ctx_free(req->app_ctx);
 	http_body_release(req);
@@ -171,16 +179,76 @@ static enum MHD_Result too_large(struct http_request *req)
 				req->server->opt.max_body);
 }
 
+struct framing {
+	int content_lengths, transfer_encodings;
+	const char *content_length, *transfer_encoding;
+	bool lengths_differ;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->content_length && strcmp(f->content_length, value) != 0)
+			f->lengths_differ = true;
+		f->content_length = value;
+		f->content_lengths++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding = value;
+		f->transfer_encodings++;
+	}
+	return MHD_YES;
+}
+
+/* How the body is framed must be unambiguous, or a proxy in front and this
+ * server could read two different requests out of the same bytes: one
+ * Content-Length (digits), or one Transfer-Encoding: chunked, never both.
+ * (libmicrohttpd itself refuses a Content-Length that is not a number
+ * before any handler runs.) Returns NULL, or why not. */
+static const char *framing_problem(struct http_request *req)
+{
+	struct framing f = { 0 };
+
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.content_lengths > 1)
+		return f.lengths_differ ? "the request has two different Content-Length headers"
+					: "the request repeats its Content-Length header";
+	if (f.content_lengths && f.transfer_encodings)
+		return "the request has both Content-Length and Transfer-Encoding";
+	if (f.transfer_encodings > 1 || (f.transfer_encodings && strcasecmp(f.transfer_encoding, "chunked") != 0))
+		return "the only Transfer-Encoding understood is chunked";
+	if (f.content_length && (!*f.content_length || strspn(f.content_length, "0123456789") !=
+							  strlen(f.content_length)))
+		return "the Content-Length header is not a number";
+	return NULL;
+}
+
+static bool has_body(struct http_request *req)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0") != 0);
+}
+
 /* First call for a request: route it and decide whether to read a body. */
 static enum MHD_Result begin(struct http_request *req, const char *url, const char *method)
 {
-	const char *cl, *rid;
+	const char *cl, *rid, *bad;
 
 	req->method = method;
 	req->path = xstrdup(url);
 	rid = http_header(req, "X-Request-Id");
 	if (rid && sane_request_id(rid))
 		snprintf(req->id, sizeof(req->id), "%s", rid);
+	http_guard_head_done(req->server->guard, req->guard, has_body(req));
+	if ((bad = framing_problem(req))) {
+		req->log_outcome = "bad_framing";
+		http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+		return http_reply_error(req, 400, "bad_request", "%s", bad);
+	}
 	if (http_route_request(req) != MHD_YES || req->answered)
 		return req->answered ? MHD_YES : MHD_NO;
 	cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -236,11 +304,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (*upload_data_size)
+	if (*upload_data_size) {
+		http_guard_body(s->guard, req->guard, *upload_data_size);
 		return take_body(req, upload_data, upload_data_size);
+	}
+	http_guard_body_done(s->guard, req->guard);
 	if (req->body_too_large)
 		return too_large(req);
 	return req->route->fn(req, s->opt.app);
+}
+
+/* Every connection is known to the slow-client guard while it is open. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		*socket_context = http_guard_add(s->guard, conn);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		http_guard_remove(s->guard, *socket_context);
 }
 
 /* ---- start and stop ----------------------------------------------------- */
@@ -345,6 +428,9 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 		memset(salt, 0, sizeof(salt));
 	s->id_salt = (unsigned)salt[0] << 24 | (unsigned)salt[1] << 16 | (unsigned)salt[2] << 8 | salt[3];
 	register_metrics(s);
+	s->guard = http_guard_start(o, e);
+	if (!s->guard)
+		goto fail;
 	s->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -356,6 +442,7 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		/* daemon_block_signals() blocks SIGPIPE in every thread, which is
 		 * what lets libmicrohttpd send files with sendfile(). */
 		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
@@ -369,6 +456,7 @@ struct http_server *http_server_start(const struct http_options *o, struct errbu
 	s->port = info ? info->port : 0;
 	return s;
 fail:
+	http_guard_stop(s->guard);
 	tls_creds_free(s->tls);
 	free(s);
 	return NULL;
@@ -398,6 +486,7 @@ void http_server_stop(struct http_server *s, int grace_ms)
 	if (s->opt.before_stop)
 		s->opt.before_stop(s->opt.app);
 	MHD_stop_daemon(s->daemon);
+	http_guard_stop(s->guard);
 	in_flight_gauge.ctx = NULL;
 	tls_creds_free(s->tls);
 	free(s);

@@ -133,12 +133,17 @@ static int to_seconds(json_object *v, const char *text, long long *out)
 	double d;
 	char *end;
 
-	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
 		d = json_object_get_double(v);
-	else {
-		d = strtod(text, &end);
-		if (*end)
+	} else {
+		/* Decimal only: strtod would also read "0x10", "1e3", "inf". */
+		size_t whole = strspn(text, "0123456789"), frac = 0;
+
+		if (text[whole] == '.')
+			frac = strspn(text + whole + 1, "0123456789");
+		if (whole + frac == 0 || text[whole + (text[whole] == '.' ? 1 + frac : 0)] != '\0')
 			return -1;
+		d = strtod(text, &end);
 	}
 	if (!isfinite(d) || d < 0 || d > 1e9)
 		return -1;
@@ -427,6 +432,21 @@ static void derive_agent(struct cdr *c)
 	c->agent = xstrdup(ext);
 }
 
+static bool is_container(json_object *v)
+{
+	return v && (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array));
+}
+
+/* A rule whose value is a number or a time, where an object or an array
+ * is a mistake, not a value to skip. */
+static bool wants_number(const struct profile_rule *r)
+{
+	return (r->conv == CONV_SECONDS && (r->field == CDR_F_DURATION || r->field == CDR_F_BILLABLE)) ||
+	       ((r->conv == CONV_TIME || r->conv == CONV_TIME_LOCAL) &&
+		(r->field == CDR_F_STARTED_AT || r->field == CDR_F_ANSWERED_AT ||
+		 r->field == CDR_F_ENDED_AT));
+}
+
 int profile_map(const struct profile *p, json_object *payload, struct cdr *out,
 		struct cdr_problem *prob)
 {
@@ -440,6 +460,12 @@ int profile_map(const struct profile *p, json_object *payload, struct cdr *out,
 		if (r->field >= CDR_F_COUNT || done[r->field])
 			continue;
 		text = rule_text(r, payload, &v);
+		if (!text && is_container(v) && wants_number(r))
+			return cdr_problem_set(prob, "invalid_field", profile_field_name(r->field),
+					       "%s (payload key \"%s\") is an %s, not a %s",
+					       profile_field_name(r->field), r->path,
+					       json_object_is_type(v, json_type_object) ? "object" : "array",
+					       r->conv == CONV_SECONDS ? "number of seconds" : "time");
 		if (!text)
 			continue;
 		if (apply(p, r, v, text, out, prob) < 0)

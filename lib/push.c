@@ -8,6 +8,7 @@
 
 #include "push_internal.h"
 #include "ringlog/profile.h"
+#include "ringlog/text.h"
 #include "ringlog/xalloc.h"
 
 static const char *const outcome_names[] = {
@@ -152,6 +153,30 @@ static void fill_params(struct push_ready *ready, const struct source *src, cons
 
 /* ---- the pipeline ------------------------------------------------------- */
 
+/* Every text field of C is UTF-8, or the push is refused in ringlog's words
+ * before PostgreSQL refuses it in its own. */
+static int check_text(const struct cdr *c, struct push_result *r)
+{
+	const struct { const char *name, *value; } fields[] = {
+		{ "call_id", c->call_id },	   { "caller", c->caller },
+		{ "caller_name", c->caller_name }, { "callee", c->callee },
+		{ "did", c->did },		   { "agent", c->agent },
+		{ "agent_name", c->agent_name },   { "leg_of", c->leg_of },
+		{ "recording_id", c->recordings[0].ref }, { "recording_url", c->recordings[0].url },
+		{ "recording2_url", c->recordings[1].url },
+	};
+	char msg[120];
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (fields[i].value && !text_is_utf8(fields[i].value, strlen(fields[i].value))) {
+			snprintf(msg, sizeof(msg), "%s is not UTF-8 text", fields[i].name);
+			push_reject(r, 422, "invalid_field", fields[i].name, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Decodes and maps P for SRC into C. Returns the payload (caller puts it),
  * or NULL with R holding the rejection. */
 static json_object *map(const struct source *src, const struct push *p, struct cdr *c,
@@ -208,9 +233,16 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 	payload = map(src, &view, &c, r);
 	if (!payload || push_inline_finish(&in, payload, &c, o, r) < 0)
 		goto out;
+	if (check_text(&c, r) < 0)
+		goto out;
 	raw = raw_text(payload);
 	if (!raw) {
 		push_reject(r, 422, "invalid_field", NULL, "the payload contains a NUL character");
+		goto out;
+	}
+	if (!text_is_utf8(raw, strlen(raw))) {
+		free(raw);
+		push_reject(r, 422, "invalid_field", NULL, "the payload is not UTF-8 text");
 		goto out;
 	}
 	ready = xcalloc(1, sizeof(*ready));
@@ -249,5 +281,5 @@ void push_process(struct db *db, const struct source *src, const struct push *p,
 	push_ready_free(ready);
 	if (push_is_success(r->outcome) || r->db_down || (flags & PUSH_NO_DEAD_LETTER))
 		return;
-	push_file_dead_letter(db, p, r);
+	push_file_dead_letter(db, src, p, o, r);
 }

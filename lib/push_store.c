@@ -85,23 +85,32 @@ void push_store(struct db *db, struct push_ready **ready, struct push_result **r
 	free(results);
 }
 
+/* Kept only while the source's dead letters stay within $12 bytes (< 0: no
+ * bound); nothing comes back when it would pass it. */
 static const struct db_stmt dead_letter_stmt = {
 	"push_dead_letter",
 	"INSERT INTO dead_letters (source_name, reason, message, field, method, content_type, "
-	"query, body, request_id, received_at) "
-	"VALUES ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8, $9, $10) RETURNING id",
-	10
+	"query, body, request_id, received_at, size_bytes) "
+	"SELECT $1::text, $2::text, $3::text, nullif($4::text, ''), $5::text, $6::text, $7::text,"
+	" $8::bytea, $9::text, $10::timestamptz, $11::bigint"
+	" WHERE $12::bigint < 0 OR $11::bigint + (SELECT coalesce(sum(size_bytes), 0)"
+	"   FROM dead_letters WHERE source_name = $1::text) <= $12::bigint"
+	" RETURNING id",
+	12
 };
 
-void push_file_dead_letter(struct db *db, const struct push *p, struct push_result *r)
+void push_file_dead_letter(struct db *db, const struct source *src, const struct push *p,
+			   const struct push_options *o, struct push_result *r)
 {
-	char received[RLTIME_TEXT_LEN];
-	const char *params[10];
-	int lengths[10] = { 0 }, formats[10] = { 0 };
+	char received[RLTIME_TEXT_LEN], size[24], budget[24];
+	const char *params[12];
+	int lengths[12] = { 0 }, formats[12] = { 0 };
 	struct errbuf e;
 	PGresult *res;
 
 	push_received_text(p->received_us, received);
+	snprintf(size, sizeof(size), "%zu", p->body_len + (p->query ? strlen(p->query) : 0));
+	snprintf(budget, sizeof(budget), "%lld", push_dead_letter_budget(src, o));
 	params[0] = p->source;
 	params[1] = r->error;
 	params[2] = r->message;
@@ -114,6 +123,8 @@ void push_file_dead_letter(struct db *db, const struct push *p, struct push_resu
 	formats[7] = 1;
 	params[8] = p->request_id;
 	params[9] = received;
+	params[10] = size;
+	params[11] = budget;
 	res = db_exec_bin(db, &dead_letter_stmt, params, lengths, formats, &e);
 	if (!res) {
 		/* Down: the caller spools the push and the drain files it. */
@@ -123,6 +134,16 @@ void push_file_dead_letter(struct db *db, const struct push *p, struct push_resu
 				 " (and it could not be kept: %s)", e.msg);
 		return;
 	}
-	r->dead_letter = atoll(PQgetvalue(res, 0, 0));
+	if (PQntuples(res) == 1)
+		r->dead_letter = atoll(PQgetvalue(res, 0, 0));
+	else
+		r->dead_letter_dropped = true;
 	PQclear(res);
+}
+
+long long push_dead_letter_budget(const struct source *src, const struct push_options *o)
+{
+	if (src && src->dead_letters_max >= 0)
+		return src->dead_letters_max;
+	return o ? o->dead_letters_max : -1;
 }

@@ -39,7 +39,8 @@ const char *source_auth_name(enum source_auth a)
 	"fetch_url_template, fetch_auth, fetch_user, fetch_secret, fetch_header, "            \
 	"array_to_string(fetch_allow_hosts, ' '), create_leads, default_responsible, "        \
 	"crm_url_template, click2call_style, click2call_url, click2call_user, "               \
-	"click2call_secret, crm_new_url_template, coalesce(region, '')"
+	"click2call_secret, crm_new_url_template, coalesce(region, ''), fetch_plain_http, "     \
+	"dead_letters_max"
 
 static char *col(PGresult *res, int row, int c)
 {
@@ -140,6 +141,8 @@ static void source_from_row(PGresult *res, int row, struct source *s)
 	s->click2call_secret = col(res, row, 23);
 	s->crm_new_url_template = col(res, row, 24);
 	s->phone.region = col(res, row, 25);
+	s->fetch_plain_http = PQgetvalue(res, row, 26)[0] == 't';
+	s->dead_letters_max = PQgetisnull(res, row, 27) ? -1 : atoll(PQgetvalue(res, row, 27));
 	free(mapping);
 	source_profile(s);
 }

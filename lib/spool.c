@@ -186,9 +186,15 @@ int spool_put(struct spool *s, const struct push *p, struct errbuf *e)
 		goto out_unlink;
 	}
 	fd = -1;
-	if (renameat(s->dir_fd, tmp, s->dir_fd, name) < 0 || fsync(s->dir_fd) < 0) {
+	if (renameat(s->dir_fd, tmp, s->dir_fd, name) < 0) {
 		err_set(e, "cannot commit spool file: %s", strerror(errno));
 		goto out_unlink;
+	}
+	if (fsync(s->dir_fd) < 0) {
+		/* Not durable, so not acknowledged: and not drained later either. */
+		err_set(e, "cannot commit spool file: %s", strerror(errno));
+		unlinkat(s->dir_fd, name, 0);
+		goto out;
 	}
 	s->depth++;
 	s->bytes += size;

@@ -346,6 +346,15 @@ static char *one_hop(CURL *curl, const struct source *src, const char *cur, bool
 	return next;
 }
 
+/* The message names URLs (whose path may hold a {secret}) and quotes error
+ * pages (which may echo the URL): take the source's secrets out. */
+static void redact(const struct source *src, struct upstream_result *r)
+{
+	const char *secrets[] = { src->fetch_secret, NULL };
+
+	upstream_redact(r->message, sizeof(r->message), secrets);
+}
+
 void upstream_get(CURL *curl, const struct source *src, const char *ref, const char *url,
 		  const struct upstream_options *o, const struct upstream_handler *h,
 		  struct upstream_result *r)
@@ -358,6 +367,7 @@ void upstream_get(CURL *curl, const struct source *src, const char *ref, const c
 	cur = upstream_url(src, ref, url, &r->error, &e);
 	if (!cur) {
 		snprintf(r->message, sizeof(r->message), "%.399s", e.msg);
+		redact(src, r);
 		return;
 	}
 	creds = upstream_url_gets_credentials(src, cur);
@@ -368,4 +378,5 @@ void upstream_get(CURL *curl, const struct source *src, const char *ref, const c
 		cur = next;
 	}
 	free(cur);
+	redact(src, r);
 }

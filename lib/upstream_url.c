@@ -48,6 +48,115 @@ bool upstream_error_is_final(enum upstream_error err)
 	       err == UPSTREAM_TOO_LARGE;
 }
 
+static const char *const texts[] = {
+	[UPSTREAM_OK] = "ok",
+	[UPSTREAM_AUTH_FAILED] = "the PBX refused the source's credentials",
+	[UPSTREAM_REJECTED_REF] = "the PBX does not have this recording (yet)",
+	[UPSTREAM_TIMEOUT] = "the PBX did not answer in time",
+	[UPSTREAM_ERROR] = "the PBX could not deliver the recording",
+	[UPSTREAM_NOT_ALLOWED] = "the recording's address is not one the source may be fetched from",
+	[UPSTREAM_NOT_CONFIGURED] = "the source is not set up to fetch recordings",
+	[UPSTREAM_TOO_LARGE] = "the recording is larger than the size limit",
+	[UPSTREAM_CANCELLED] = "the daemon is stopping",
+};
+
+const char *upstream_error_text(enum upstream_error err)
+{
+	return (size_t)err < RL_ARRAY_LEN(texts) ? texts[err] : texts[UPSTREAM_ERROR];
+}
+
+/* ---- redaction ------------------------------------------------------------ */
+
+/* Replaces every occurrence of SECRET in B with "***". */
+static void redact_one(struct buf *b, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	struct buf out = BUF_INIT;
+	const char *p, *hit;
+
+	if (n == 0 || !b->len)
+		return;
+	for (p = b->data; (hit = strstr(p, secret)); p = hit + n) {
+		buf_add(&out, p, (size_t)(hit - p));
+		buf_adds(&out, "***");
+	}
+	if (p == b->data) {
+		buf_release(&out);
+		return;
+	}
+	buf_adds(&out, p);
+	buf_release(b);
+	*b = out;
+}
+
+static bool url_stop(char c)
+{
+	return c == '\0' || isspace((unsigned char)c) || strchr("\"'<>()[]{}", c);
+}
+
+/* Userinfo ("scheme://user:pass@host") and query values ("?a=1&b=2" ->
+ * "?a=***&b=***") of whatever looks like a URL in TEXT. */
+static void redact_urls(struct buf *b)
+{
+	struct buf out = BUF_INIT;
+	const char *p = buf_str(b);
+
+	while (*p) {
+		if (strncmp(p, "://", 3) == 0) {
+			size_t auth = 3, at = 0;
+
+			while (!url_stop(p[auth]) && !strchr("/?#", p[auth])) {
+				if (p[auth] == '@')
+					at = auth;
+				auth++;
+			}
+			buf_adds(&out, "://");
+			p += at ? at + 1 : 3;
+			continue;
+		}
+		if ((*p == '?' || *p == '&') && p > b->data && !url_stop(p[-1])) {
+			buf_addch(&out, *p++);
+			while (!url_stop(*p) && *p != '=' && *p != '&' && *p != '#')
+				buf_addch(&out, *p++);
+			if (*p == '=') {
+				buf_adds(&out, "=***");
+				for (p++; !url_stop(*p) && *p != '&' && *p != '#';)
+					p++;
+			}
+			continue;
+		}
+		buf_addch(&out, *p++);
+	}
+	buf_release(b);
+	*b = out;
+}
+
+void upstream_redact(char *text, size_t size, const char *const *secrets)
+{
+	struct buf b = BUF_INIT;
+
+	if (!size)
+		return;
+	buf_adds(&b, text);
+	for (const char *const *s = secrets; s && *s; s++) {
+		char *esc = curl_easy_escape(NULL, *s, 0);
+
+		redact_one(&b, *s);
+		if (esc) {
+			redact_one(&b, esc);
+			for (char *q = esc; (q = strstr(q, "%20"));) { /* a form's spelling of a space */
+				*q = '+';
+				memmove(q + 1, q + 3, strlen(q + 3) + 1);
+			}
+			redact_one(&b, esc);
+		}
+		curl_free(esc);
+	}
+	redact_urls(&b);
+	snprintf(text, size, "%s", buf_str(&b));
+	buf_release(&b);
+}
+
 /* ---- origins ------------------------------------------------------------- */
 
 struct origin {
@@ -147,6 +256,10 @@ bool upstream_url_gets_credentials(const struct source *src, const char *url)
 	if (!src->fetch_auth || strcmp(src->fetch_auth, "none") == 0 ||
 	    origin_parse(url, &o) < 0)
 		return false;
+	if (strcmp(o.scheme, "https") != 0 && !src->fetch_plain_http) {
+		origin_release(&o);
+		return false;
+	}
 	if (!has_template(src)) {
 		ok = host_listed(src, o.host);
 	} else if (origin_parse(src->fetch_url_template, &t) == 0) {
@@ -204,6 +317,19 @@ static void add_escaped(struct buf *out, const char *text)
 	curl_free(esc);
 }
 
+/* A reference URL-escaped; "/" is escaped, so it is one path segment, and
+ * one made only of dots ("..", ".") is escaped too: no dot segment may
+ * move the request up the PBX's paths. */
+static void add_reference(struct buf *out, const char *ref)
+{
+	if (ref && *ref && strspn(ref, ".") == strlen(ref)) {
+		for (const char *p = ref; *p; p++)
+			buf_adds(out, "%2E");
+		return;
+	}
+	add_escaped(out, ref);
+}
+
 static bool query_auth(const struct source *src)
 {
 	return src->fetch_auth && strcmp(src->fetch_auth, "query") == 0;
@@ -218,7 +344,7 @@ static char *expand(const struct source *src, const char *ref, bool *has_secret)
 	*has_secret = false;
 	while (*p) {
 		if (strncmp(p, "{ref}", 5) == 0) {
-			add_escaped(&out, ref);
+			add_reference(&out, ref);
 			p += 5;
 		} else if (query_auth(src) && strncmp(p, "{user}", 6) == 0) {
 			add_escaped(&out, src->fetch_user);
@@ -263,6 +389,14 @@ char *upstream_url(const struct source *src, const char *ref, const char *url,
 
 	if (ref && *ref && has_template(src)) {
 		out = expand(src, ref, &has_secret);
+		/* The template's own host, or a listed one, like a pushed URL. */
+		if (!upstream_url_allowed(src, out)) {
+			free(out);
+			*err = UPSTREAM_NOT_ALLOWED;
+			err_set(e, "the fetch URL template of source %s does not make a URL of its own host",
+				src->name);
+			return NULL;
+		}
 	} else if (url && *url) {
 		if (!upstream_url_allowed(src, url)) {
 			char shown[300];
@@ -284,4 +418,41 @@ char *upstream_url(const struct source *src, const char *ref, const char *url,
 	    upstream_url_gets_credentials(src, out))
 		append_query_credentials(src, &out);
 	return out;
+}
+
+/* ---- templates ------------------------------------------------------------ */
+
+int upstream_template_check(const char *tmpl, struct errbuf *e)
+{
+	const char *sep = strstr(tmpl, "://"), *brace = strchr(tmpl, '{');
+	size_t auth_end;
+	struct origin o;
+	struct buf plain = BUF_INIT;
+	int rc;
+
+	if (!sep)
+		return err_set(e, "the fetch URL template must be an http:// or https:// URL");
+	auth_end = (size_t)(sep - tmpl) + 3 + strcspn(sep + 3, "/?#");
+	if (brace && (size_t)(brace - tmpl) < auth_end)
+		return err_set(e, "placeholders may not be in the scheme, host or port of a fetch URL "
+			       "template (only in its path and query)");
+	/* With every placeholder filled, it must be a URL of its own. */
+	for (const char *p = tmpl; *p; p++) {
+		if (*p == '{' && strchr(p, '}')) {
+			buf_addch(&plain, 'x');
+			p = strchr(p, '}');
+		} else {
+			buf_addch(&plain, *p);
+		}
+	}
+	rc = origin_parse(buf_str(&plain), &o);
+	buf_release(&plain);
+	if (rc < 0)
+		return err_set(e, "the fetch URL template is not an http:// or https:// URL");
+	if (strcmp(o.host, "") == 0) {
+		origin_release(&o);
+		return err_set(e, "the fetch URL template has no host");
+	}
+	origin_release(&o);
+	return 0;
 }

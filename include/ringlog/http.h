@@ -43,10 +43,12 @@ struct http_request {
 	 * how it proved it (a static word: "token", "session", "signed_url"). */
 	char *user;
 	const char *auth;
+	long long auth_id;       /* the id of the credential (an API token), or 0 */
 	/* What the log line says besides the basics (owned). */
 	char *log_source, *log_call_id;
 	const char *log_outcome;
 	struct buf extra_headers; /* "Name\0Value\0" pairs added to the answer */
+	struct guard_conn *guard; /* the connection's entry in the slow-client guard */
 	/* A handler's own state across calls (a suspended request is handled
 	 * again when resumed); APP_CTX_FREE(APP_CTX) runs when it completes. */
 	void *app_ctx;
@@ -80,6 +82,8 @@ struct http_options {
 	int threads;
 	long long max_body;       /* bytes */
 	int timeout_s;            /* idle connection timeout */
+	int header_timeout_s;     /* a request head must be in within this (0: 10) */
+	long long min_body_rate;  /* bytes/s a body must average once past header_timeout (0: any) */
 	int max_connections;
 	int max_connections_per_ip; /* 0: no limit per client address */
 	const char *db_conninfo;  /* for /readyz */

@@ -49,6 +49,7 @@ struct push_result {
 	char message[512];     /* for a person */
 	long long call_row;    /* calls.id, or 0 */
 	long long dead_letter; /* dead_letters.id, or 0 */
+	bool dead_letter_dropped; /* refused, and not kept: the source's dead letters are full */
 	char call_id[CDR_MAX_CALL_ID + 1]; /* the PBX call id, for logs, or "" */
 	const char *ack_body;  /* the vendor's success body, or NULL */
 	/* Caller and callee numbers valid for no region: stored as sent,
@@ -62,6 +63,9 @@ struct push_options {
 	struct blob_store *blobs; /* NULL: inline audio is refused (500) */
 	uint64_t recording_max;   /* largest decoded recording, bytes (0: no limit) */
 	enum audio_store_format store_format; /* how audio is kept (audio.h) */
+	/* Bytes of dead letters kept per source unless the source says
+	 * otherwise (sources.dead_letters_max); < 0: no bound. */
+	long long dead_letters_max;
 };
 
 enum push_flags {
@@ -88,8 +92,13 @@ void push_ready_free(struct push_ready *ready);
  * others are stored one by one). */
 void push_store(struct db *db, struct push_ready **ready, struct push_result **r, size_t n);
 /* Keeps P in dead_letters with R's reason, setting R->dead_letter (or
- * R->db_down when the database is away: then the caller spools P). */
-void push_file_dead_letter(struct db *db, const struct push *p, struct push_result *r);
+ * R->db_down when the database is away: then the caller spools P), within
+ * the byte budget of SRC (NULL: unknown) and O: past it, P is not kept and
+ * R->dead_letter_dropped is set. */
+void push_file_dead_letter(struct db *db, const struct source *src, const struct push *p,
+			   const struct push_options *o, struct push_result *r);
+/* The bytes of dead letters kept for SRC under O (< 0: no bound). */
+long long push_dead_letter_budget(const struct source *src, const struct push_options *o);
 
 /* Decodes the payload of P as its content type says. Returns a new JSON
  * object (caller puts it), or NULL with R's error, status and message set. */

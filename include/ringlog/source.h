@@ -36,6 +36,8 @@ struct source {
 	char *fetch_auth;
 	char *fetch_user, *fetch_secret, *fetch_header;
 	char **fetch_allow_hosts; /* NULL-terminated */
+	bool fetch_plain_http;    /* credentials may go over http, not only https */
+	long long dead_letters_max; /* bytes of dead letters kept; -1: the daemon's default */
 	bool create_leads;
 	char *default_responsible;
 	char *crm_url_template;

@@ -35,6 +35,13 @@ enum upstream_error {
 const char *upstream_error_code(enum upstream_error err);
 /* The inverse, for codes read back from the database (unknown: UPSTREAM_ERROR). */
 enum upstream_error upstream_error_from_code(const char *code);
+/* What the API says about ERR: fixed words, never the PBX's or a URL. */
+const char *upstream_error_text(enum upstream_error err);
+/* Rewrites TEXT (SIZE bytes) as an excerpt fit for an operator: every
+ * secret of SECRETS (NULL-terminated; also URL- and form-escaped), the
+ * user info and the query values of anything that looks like a URL become
+ * "***". */
+void upstream_redact(char *text, size_t size, const char *const *secrets);
 /* 504 for a timeout, 502 for the others. */
 unsigned upstream_error_status(enum upstream_error err);
 /* True when trying again cannot help until someone changes something. */
@@ -65,7 +72,9 @@ struct upstream_result {
 	bool started;      /* start() was called */
 	uint64_t bytes;    /* bytes handed to data() */
 	int requests;      /* HTTP requests made (redirects included) */
-	char message[400]; /* what happened, for the row and the log; no secrets */
+	char message[400]; /* what happened, for the row and the log (redacted:
+			    * no secret, user info or query value); never
+			    * for API users (upstream_error_text) */
 };
 
 /* The first URL to fetch for a recording of SRC with reference REF and/or
@@ -79,10 +88,14 @@ char *upstream_url(const struct source *src, const char *ref, const char *url,
  * template's host or on the allow list ("host", or "*.domain" for its
  * subdomains; compared without case). */
 bool upstream_url_allowed(const struct source *src, const char *url);
-/* True when SRC's credentials may be sent to URL. */
+/* True when SRC's credentials may be sent to URL: its origin, and https
+ * unless the source allows plain http (fetch_plain_http). */
 bool upstream_url_gets_credentials(const struct source *src, const char *url);
 /* True when A and B have the same scheme, host and port. */
 bool upstream_url_same_origin(const char *a, const char *b);
+/* Checks a fetch URL template before it is kept: http or https, and no
+ * placeholder in the scheme, host or port. Returns 0, or -1 with E. */
+int upstream_template_check(const char *tmpl, struct errbuf *e) RL_MUST_CHECK;
 /* Writes URL without its query, fragment and user info to OUT (for logs). */
 void upstream_url_display(const char *url, char *out, size_t size);
 

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from harness import IngestCase, request
+from harness import IngestCase, fetcherd, new_token, request
 from test_limits import rss_kib
 
 ATTACKERS = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
@@ -90,3 +90,123 @@ class Slowloris(IngestCase):
         for s in socks:
             s.close()
         self.assertEqual(request(self.port, "GET", "/healthz").status, 200)
+
+
+class ManyAddresses(IngestCase):
+    """Issue 19: five addresses, 256 connections each (more than the 1024
+    connections the daemon takes with its default limits), each sending a
+    header line every 8 s and reconnecting at once when cut. Header
+    deadlines and making room under pressure keep real requests within 1 s."""
+
+    NAME = "ingestd, POST /v1/cdr"
+    ADDRESSES = [f"127.0.0.{i}" for i in range(2, 7)]
+    PER_ADDRESS = 256
+    SECONDS = 20
+
+    FIRST_LINE = b"POST /v1/cdr/acme HTTP/1.1\r\nHost: x\r\n"
+
+    def target(self):
+        return self.port
+
+    def real_request(self, i):
+        return self.push({"call_id": f"many-{i}", "direction": "in", "started_at": 1750065605}, timeout=5)
+
+    def attack(self, addr, stop, counts):
+        socks = []
+        port = self.target()
+
+        def connect():
+            s = socket.socket()
+            s.setblocking(True)
+            s.settimeout(1)
+            try:
+                s.bind((addr, 0))
+                s.connect(("127.0.0.1", port))
+                s.sendall(self.FIRST_LINE)
+                s.setblocking(False)
+                socks.append([s, time.monotonic()])
+                counts["opened"] += 1
+            except OSError:
+                s.close()
+
+        while not stop.is_set():
+            while len(socks) < self.PER_ADDRESS and not stop.is_set():
+                connect()
+            now = time.monotonic()
+            for entry in list(socks):
+                s, last = entry
+                try:
+                    if s.recv(1) == b"":
+                        raise OSError("closed")
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    socks.remove(entry)
+                    s.close()
+                    continue
+                if now - last >= 8:
+                    try:
+                        s.send(b"X-Slow: 1\r\n")
+                        entry[1] = now
+                    except OSError:
+                        socks.remove(entry)
+                        s.close()
+            stop.wait(0.2)
+        for s, _ in socks:
+            s.close()
+
+    def test_five_addresses_never_delay_a_real_request_by_a_second(self):
+        stop = threading.Event()
+        counts = {"opened": 0}
+        threads = [threading.Thread(target=self.attack, args=(a, stop, counts), daemon=True)
+                   for a in self.ADDRESSES]
+        for t in threads:
+            t.start()
+        time.sleep(3)  # the attack is at full strength
+        latencies, failures = [], 0
+        t_end = time.monotonic() + self.SECONDS
+        i = 0
+        while time.monotonic() < t_end:
+            t0 = time.monotonic()
+            try:
+                r = self.real_request(i)
+                failures += r.status != 200
+            except OSError:
+                failures += 1
+            latencies.append(time.monotonic() - t0)
+            i += 1
+            time.sleep(0.2)
+        stop.set()
+        for t in threads:
+            t.join()
+        latencies.sort()
+        print(f"\n  [slowloris, 5 addresses, {self.NAME}] {len(self.ADDRESSES)} x {self.PER_ADDRESS} slow connections "
+              f"(a header line every 8 s, reconnecting when cut; {counts['opened']} opened in all); "
+              f"{len(latencies)} requests from 127.0.0.1: {failures} failed, median "
+              f"{latencies[len(latencies) // 2] * 1000:.0f} ms, slowest {latencies[-1] * 1000:.0f} ms",
+              flush=True)
+        self.assertEqual(failures, 0)
+        self.assertLess(latencies[-1], 1.0)
+
+
+class ManyAddressesFetcher(ManyAddresses):
+    """The same against ringlog-fetcherd: GET /v1/calls stays within 1 s."""
+
+    NAME = "fetcherd, GET /v1/calls"
+    FIRST_LINE = b"GET /v1/calls HTTP/1.1\r\nHost: x\r\n"
+
+    def setUp(self):
+        super().setUp()
+        self.fetcher = fetcherd("slowloris-fetcher")
+        self.token = new_token("crm-slowloris")
+
+    def tearDown(self):
+        self.fetcher.stop()
+        super().tearDown()
+
+    def target(self):
+        return self.fetcher.port
+
+    def real_request(self, i):
+        return request(self.fetcher.port, "GET", "/v1/calls?limit=5", None,
+                       {"Authorization": "Bearer " + self.token}, timeout=5)

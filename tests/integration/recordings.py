@@ -71,7 +71,9 @@ class RecordingCase(unittest.TestCase):
         reset_database()
         self.pbx = FakePBX(**self.PBX).start()
         self.addCleanup(self.pbx.stop)
+        # the fake PBX speaks plain http: say so, as an operator must
         options = ["--fetch-url-template", self.pbx.base() + self.TEMPLATE, *self.FETCH,
+                   "--fetch-plain-http", "yes",
                    "--fetch-secret-file", secret_file(),
                    "--fetch-allow-host", "127.0.0.2"]
         add_source("acme", "push-secret-123", *options)

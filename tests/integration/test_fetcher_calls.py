@@ -163,9 +163,11 @@ class CallDetail(FetcherCase):
 
     def test_a_failed_recording_says_why_and_has_no_play_url(self):
         cid = insert_call("x", "2025-06-01 08:00+00")
-        execute("""INSERT INTO recordings (call_id, position, state, remote_ref, last_error, blob_key, size_bytes)
-                   VALUES (%s, 0, 'failed', 'r', 'upstream_rejected_ref', NULL, NULL),
-                          (%s, 1, 'stored', NULL, NULL, repeat('a', 64), 1234)""", cid, cid)
+        execute("""INSERT INTO recordings (call_id, position, state, remote_ref, last_error_code, last_error,
+                                              blob_key, size_bytes)
+                   VALUES (%s, 0, 'failed', 'r', 'upstream_rejected_ref', 'http://pbx/?key=x said no',
+                           NULL, NULL),
+                          (%s, 1, 'stored', NULL, NULL, NULL, repeat('a', 64), 1234)""", cid, cid)
         failed, stored = self.ok(f"/v1/calls/{cid}")["recordings"]
         self.assertIsNone(failed["play_url"])
         self.assertEqual(failed["error"], "upstream_rejected_ref")

@@ -19,7 +19,8 @@ class Failures(RecordingCase):
         body = r.json()
         self.assertEqual(body["error"], code)
         self.assertEqual(body["recording_id"], rid)
-        self.assertIn(words, body["message"])
+        self.assertNotIn(words, body["message"])  # the PBX's words stay on the row
+        self.assertNotIn("127.0.0.1", body["message"])
         row = self.row(rid)
         self.assertEqual(row["state"], "remote")  # retried later
         self.assertEqual(row["attempts"], 1)

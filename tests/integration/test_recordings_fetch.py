@@ -128,7 +128,7 @@ class Redirects(RecordingCase):
         self.pbx.add("r-off", wav(0.5), mode="redirect_other")
         add_source("closed", "push-secret-456", "--fetch-url-template",
                    self.pbx.base() + "/rec/{ref}", "--fetch-auth", "basic", "--fetch-user", "crm",
-                   "--fetch-secret-file", secret_file())
+                   "--fetch-plain-http", "yes", "--fetch-secret-file", secret_file())
         rid = call_with_recording(source="closed", ref="r-off")
         r = self.play(rid)
         self.assertEqual((r.status, r.json()["error"]), (502, "upstream_not_allowed"), r)

@@ -67,8 +67,9 @@ class UiFilesAndSessions(unittest.TestCase):
         self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"))
         key = open(os.path.join(WORK, "fetcher-ui", "signing.key"), "rb").read()
         past = int(time.time()) - 10
-        sig = hmac.new(key, f"ui:dana@crm:0:{past}".encode(), hashlib.sha256).hexdigest()
-        expired = f"uis.{b'dana@crm'.hex()}.{past}.{sig}"
+        tid = int(token.split(".")[2])  # the API token that opened the session
+        sig = hmac.new(key, f"ui:dana@crm:{tid}:{past}".encode(), hashlib.sha256).hexdigest()
+        expired = f"uis.{b'dana@crm'.hex()}.{tid}.{past}.{sig}"
         r = self.get("/v1/click2call/1", {"Authorization": "Bearer " + expired})
         self.assertEqual(r.status, 401)
         self.assertIn("expired", r.json()["message"])

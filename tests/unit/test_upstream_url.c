@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +147,88 @@ static void test_error_codes(void **state)
 	assert_false(upstream_error_is_final(UPSTREAM_TIMEOUT));
 }
 
+/* A wildcard covers subdomains only: not a host that merely ends alike. */
+static void test_a_wildcard_is_a_dot_boundary(void **state)
+{
+	struct source s = vipex();
+
+	(void)state;
+	s.fetch_auth = (char *)"none";
+	assert_true(upstream_url_allowed(&s, "https://a.cdn.example/x"));
+	assert_true(upstream_url_allowed(&s, "https://a.b.cdn.example/x"));
+	assert_false(upstream_url_allowed(&s, "https://evilcdn.example/x"));
+	assert_false(upstream_url_allowed(&s, "https://xcdn.example/x"));
+	assert_false(upstream_url_allowed(&s, "https://cdn.example.evil/x"));
+	refused(&s, NULL, "https://evilcdn.example/x.mp3", UPSTREAM_NOT_ALLOWED);
+}
+
+/* {ref} is one path segment: ".." or "." cannot move up the PBX's paths. */
+static void test_dot_segments_are_escaped(void **state)
+{
+	struct source s = vipex();
+
+	(void)state;
+	s.fetch_auth = (char *)"basic";
+	s.fetch_url_template = (char *)"https://api.pbx.example/rec/{ref}";
+	url_is(&s, "..", NULL, "https://api.pbx.example/rec/%2E%2E");
+	url_is(&s, ".", NULL, "https://api.pbx.example/rec/%2E");
+	url_is(&s, "../../admin", NULL, "https://api.pbx.example/rec/..%2F..%2Fadmin");
+	url_is(&s, "a.wav", NULL, "https://api.pbx.example/rec/a.wav");
+}
+
+/* Placeholders only in the path and query; built URLs checked as pushed ones. */
+static void test_templates_keep_their_host(void **state)
+{
+	struct source s = vipex();
+	struct errbuf e;
+
+	(void)state;
+	assert_int_equal(upstream_template_check("https://pbx.example/rec/{ref}?k={secret}", &e), 0);
+	assert_int_equal(upstream_template_check("http://127.0.0.{ref}:18251/", &e), -1);
+	assert_int_equal(upstream_template_check("http://{ref}.pbx.example/", &e), -1);
+	assert_int_equal(upstream_template_check("http://pbx.example:{ref}/", &e), -1);
+	assert_int_equal(upstream_template_check("{ref}://pbx.example/", &e), -1);
+	assert_int_equal(upstream_template_check("http://{user}:{secret}@pbx.example/", &e), -1);
+	assert_int_equal(upstream_template_check("ftp://pbx.example/{ref}", &e), -1);
+	assert_int_equal(upstream_template_check("pbx.example/{ref}", &e), -1);
+	/* a template kept before the check: the URL it builds is not fetched */
+	s.fetch_url_template = (char *)"http://127.0.0.{ref}:18251/";
+	s.fetch_auth = (char *)"basic";
+	refused(&s, "1", NULL, UPSTREAM_NOT_ALLOWED);
+}
+
+static void test_credentials_need_https_unless_the_source_says(void **state)
+{
+	struct source s = vipex();
+
+	(void)state;
+	s.fetch_auth = (char *)"basic";
+	s.fetch_url_template = (char *)"http://api.pbx.example/rec/{ref}";
+	assert_false(upstream_url_gets_credentials(&s, "http://api.pbx.example/rec/1"));
+	s.fetch_plain_http = true;
+	assert_true(upstream_url_gets_credentials(&s, "http://api.pbx.example/rec/1"));
+}
+
+static void test_redaction(void **state)
+{
+	const char *secrets[] = { "p&ss=1", "s3cr3t", NULL };
+	char t[300];
+
+	(void)state;
+	snprintf(t, sizeof(t), "https://u:pw@pbx.example/rec/s3cr3t/1?id=7&key=p%%26ss%%3D1 said 404");
+	upstream_redact(t, sizeof(t), secrets);
+	assert_string_equal(t, "https://pbx.example/rec/***/1?id=***&key=*** said 404");
+	snprintf(t, sizeof(t), "no such recording: /page?user=crm&pass=p&ss=1");
+	upstream_redact(t, sizeof(t), secrets);
+	assert_null(strstr(t, "p&ss=1"));
+	assert_null(strstr(t, "crm"));
+	snprintf(t, sizeof(t), "form: pass=p%%26ss%%3D1 or s3cr3t, plain words? yes & no");
+	upstream_redact(t, sizeof(t), secrets);
+	assert_string_equal(t, "form: pass=*** or ***, plain words? yes & no");
+	assert_string_equal(upstream_error_text(UPSTREAM_AUTH_FAILED),
+			    "the PBX refused the source's credentials");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +238,11 @@ int main(void)
 		cmocka_unit_test(test_credentials_stay_with_their_origin),
 		cmocka_unit_test(test_display_hides_the_query),
 		cmocka_unit_test(test_error_codes),
+		cmocka_unit_test(test_a_wildcard_is_a_dot_boundary),
+		cmocka_unit_test(test_dot_segments_are_escaped),
+		cmocka_unit_test(test_templates_keep_their_host),
+		cmocka_unit_test(test_credentials_need_https_unless_the_source_says),
+		cmocka_unit_test(test_redaction),
 	};
 
 	return cmocka_run_group_tests_name("upstream_url", tests, NULL, NULL);

@@ -181,7 +181,7 @@ enum MHD_Result ingest_handle_screenpop(struct http_request *req, void *app)
 	ingest_add_cors(in, req);
 	if (strcmp(req->method, "OPTIONS") == 0)
 		return http_reply(req, 204, NULL, "", 0);
-	src = ingest_lookup_source(in, req, &set, &rc);
+	src = ingest_lookup_source(in, req, &set, false, &rc);
 	if (src)
 		rc = serve(in, req, src);
 	source_set_unref(set);

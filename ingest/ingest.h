@@ -60,11 +60,12 @@ void ingest_metrics_register(struct ingest *in);
  * key= as the source allows. */
 bool ingest_authenticated(struct http_request *req, const struct source *src);
 
-/* The source named by the path of a look-up request (screen pop, route),
+/* The source named by the path of a request (/v1/cdr, screen pop, route),
  * authenticated, with a reference on *SET the caller drops; or NULL after
- * answering 404 or 401 (*RC holds the handler's return). */
+ * answering 404 or 401 (*RC holds the handler's return; PUSH: counted as
+ * a push, and 401 asks for HTTP Basic). The one place that does this. */
 const struct source *ingest_lookup_source(struct ingest *in, struct http_request *req,
-					  struct source_set **set, enum MHD_Result *rc);
+					  struct source_set **set, bool push, enum MHD_Result *rc);
 /* The parameters of a look-up: the query string, and a JSON or form body.
  * Returns a new object (caller puts it), or NULL after answering 4xx. */
 json_object *ingest_lookup_params(struct http_request *req, enum MHD_Result *rc);

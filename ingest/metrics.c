@@ -17,6 +17,7 @@ static struct metric pushes[] = {
 	PUSH_COUNTER("ignored"),      PUSH_COUNTER("spooled"),	      PUSH_COUNTER("rejected"),
 	PUSH_COUNTER("failed"),	      PUSH_COUNTER("unauthorized"),   PUSH_COUNTER("unknown_source"),
 	PUSH_COUNTER("spool_failed"),
+	PUSH_COUNTER("erased"),
 };
 
 #define LOOKUP_COUNTER(endpoint, result)                                                 \

@@ -1,0 +1,140 @@
+"""The push path as one straight walk (issue 12): one typed contract with SQL
+(a JSON batch in, checked outcomes out), a batch stored by one statement,
+the `erased` outcome, and refused pushes filed by the writers."""
+import json
+import os
+import threading
+
+from harness import (ROOT, IngestCase, add_source, execute, query, request, row, scalar)
+
+SECRET = "push-path-secret"
+BATCH_FN = os.path.join(ROOT, "sql", "functions", "ringlog_ingest_calls.sql")
+
+
+def element(call_id, raw, source_id=1, **fields):
+    e = {"source_id": source_id, "call_id": call_id, "direction": "in",
+         "disposition": "answered", "caller": "1001", "callee": "1002",
+         "started_at": "2025-06-16 09:00:00+00", "time_zone": "UTC", "duration_s": 60,
+         "billable_s": 50, "recordings": [], "raw": raw,
+         "received_at": "2025-06-16 09:01:00+00", "transport": []}
+    e.update(fields)
+    return e
+
+
+class Contract(IngestCase):
+    SECRET = SECRET
+
+    def batch(self, elements):
+        return query("SELECT idx, call_id, outcome FROM ringlog_ingest_calls(%s::jsonb)",
+                     json.dumps(elements))
+
+    def test_a_batch_holding_one_call_twice_makes_one_call_and_a_revision(self):
+        out = self.batch([element("twice", {"v": 1}), element("other", {"v": 1}),
+                          element("twice", {"v": 2}), element("twice", {"v": 2})])
+        self.assertEqual([(i, o) for i, _, o in out],
+                         [(1, "stored"), (2, "stored"), (3, "updated"), (4, "duplicate")])
+        self.assertEqual(out[0][1], out[2][1])
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE pbx_call_id = 'twice'"), 1)
+        self.assertEqual(scalar("SELECT raw->>'v' FROM calls WHERE pbx_call_id = 'twice'"), "2")
+        self.assertEqual(scalar("SELECT count(*) FROM call_revisions"), 1)
+        # ... and across batches: the same key again is the same call.
+        again = self.batch([element("twice", {"v": 3})])
+        self.assertEqual((again[0][1], again[0][2]), (out[0][1], "updated"))
+
+    def test_absent_keys_are_null_and_nothing_known_is_erased(self):
+        self.batch([element("n1", {"v": 1}, caller_name="Anna")])
+        e = element("n1", {"v": 2})
+        del e["duration_s"]
+        self.assertEqual(self.batch([e])[0][2], "updated")
+        c = row("SELECT caller_name, duration_s FROM calls WHERE pbx_call_id = 'n1'")
+        self.assertEqual((c["caller_name"], c["duration_s"]), ("Anna", 60))
+
+    def test_an_outcome_the_daemon_does_not_know_is_an_error_not_ignored(self):
+        execute("""CREATE OR REPLACE FUNCTION ringlog_ingest_calls(p_batch jsonb)
+                   RETURNS TABLE (idx integer, call_id bigint, outcome text)
+                   LANGUAGE sql AS $$ SELECT 1, 1::bigint, 'merged'::text $$""")
+        try:
+            r = self.push({"call_id": "odd-1", "direction": "in", "started_at": 1750065605})
+        finally:
+            with open(BATCH_FN, encoding="utf-8") as f:
+                execute(f.read().replace("%", "%%"))
+        self.assertEqual(r.status, 500, r)
+        self.assertEqual(r.json()["error"], "bad_outcome")
+        self.assertIn("merged", r.json()["message"])
+        self.assertEqual(scalar("SELECT reason FROM dead_letters"), "bad_outcome")
+        # The real function is back: the same push is stored.
+        self.assertEqual(self.push({"call_id": "odd-1", "direction": "in",
+                                    "started_at": 1750065605}).json()["status"], "stored")
+
+
+class Erased(IngestCase):
+    """A tombstone (issue 18) is a BEFORE INSERT trigger on call_keys that
+    suppresses the key: the push is answered 200 "erased", nothing kept."""
+    SECRET = SECRET
+
+    def setUp(self):
+        super().setUp()
+        add_source("il", SECRET, "--country-code", "972", "--trunk-prefix", "0")
+        execute("""CREATE FUNCTION pg_temp_tombstone() RETURNS trigger LANGUAGE plpgsql AS $$
+                   BEGIN IF NEW.pbx_call_id LIKE 'gone-%%' THEN RETURN NULL; END IF;
+                   RETURN NEW; END $$""")
+        execute("""CREATE TRIGGER test_tombstone BEFORE INSERT ON call_keys
+                   FOR EACH ROW EXECUTE FUNCTION pg_temp_tombstone()""")
+
+    def tearDown(self):
+        execute("DROP TRIGGER test_tombstone ON call_keys")
+        execute("DROP FUNCTION pg_temp_tombstone()")
+        super().tearDown()
+
+    def send(self, body):
+        return self.push(body, path="/v1/cdr/il")
+
+    def test_an_erased_call_is_answered_erased_and_nothing_is_stored(self):
+        missed = {"call_id": "gone-1", "direction": "in", "caller": "0528812345",
+                  "callee": "1002", "started_at": "2025-06-16T09:00:00Z", "duration": 30,
+                  "disposition": "no_answer"}
+        r = self.send(missed)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "erased")
+        self.assertNotIn("id", r.json())
+        for table in ("calls", "call_keys", "leads", "tasks", "dead_letters", "recordings"):
+            self.assertEqual(scalar(f"SELECT count(*) FROM {table}"), 0, table)
+        # Again: still erased, never a duplicate of something kept.
+        self.assertEqual(self.send(missed).json()["status"], "erased")
+        # Another call of the same number is stored as usual, with its lead.
+        missed["call_id"] = "kept-1"
+        self.assertEqual(self.send(missed).json()["status"], "stored")
+        self.assertEqual(scalar("SELECT count(*) FROM leads"), 1)
+        metrics = request(self.port, "GET", "/metrics").body.decode()
+        self.assertIn('outcome="erased"} 2', metrics)
+
+
+class RefusedOnTheWriters(IngestCase):
+    """A refused push's dead letter is written by a writer: the HTTP threads
+    open no database connection for a push."""
+    SECRET = SECRET
+    DAEMON_FLAGS = ("--threads", "4")
+
+    def backends(self):
+        return sorted(r[0] for r in query("SELECT application_name FROM pg_stat_activity"
+                                          " WHERE application_name LIKE 'ringlog-ingestd%%'"
+                                          "   AND application_name <> 'ringlog-ingestd writer'"))
+
+    def test_refused_pushes_open_no_connection_on_the_http_threads(self):
+        self.assertEqual(self.push({"call_id": "ok-1", "direction": "in",
+                                    "started_at": 1750065605}).status, 200)
+        before = self.backends()
+        answers = []
+
+        def bad():
+            answers.append(self.push(b"{not json", headers={"Content-Type": "application/json"}))
+
+        threads = [threading.Thread(target=bad) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual([a.status for a in answers], [400] * 8)
+        self.assertTrue(all(a.json().get("dead_letter_id") for a in answers))
+        self.assertEqual(scalar("SELECT count(*) FROM dead_letters"), 8)
+        self.assertEqual(self.backends(), before)

@@ -32,6 +32,7 @@ struct ingest_config {
 	char *cors_origins;      /* origins allowed to call screen pop from a browser */
 	long long events_keep_s; /* screen-pop events kept this long; 0: not recorded */
 	long long body_spill;
+	long long screenpop_cache; /* most numbers the lead cache holds; 0: off */
 	char *blob_dir;
 	long long recording_max;
 };
@@ -45,6 +46,7 @@ struct ingest {
 	struct spool *spool;
 	struct writers *writers;
 	struct events *events; /* NULL when events_keep is 0 */
+	struct leadcache *leads; /* open leads by number for screen pop; NULL when off */
 	struct push_options push; /* where inline recordings go */
 	atomic_bool stopping;
 	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */

@@ -6,6 +6,7 @@
 
 #include "events.h"
 #include "ingest.h"
+#include "leadcache.h"
 #include "writer.h"
 #include "ringlog/daemon.h"
 #include "ringlog/paths.h"
@@ -156,6 +157,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	if (cfg.screenpop_cache > 0)
+		in.leads = leadcache_start(cfg.database_url, (size_t)cfg.screenpop_cache);
 	ingest_metrics_register(&in);
 	srv = start_http(&in, &cfg);
 	if (!srv)
@@ -173,6 +176,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	events_stop(in.events);
+	leadcache_stop(in.leads);
 	writers_stop(in.writers);
 	db_free(up.db);
 	spool_close(in.spool);

@@ -4,8 +4,10 @@ the `erased` outcome, and refused pushes filed by the writers."""
 import json
 import os
 import threading
+import time
 
-from harness import (ROOT, IngestCase, add_source, execute, query, request, row, scalar)
+from harness import (ROOT, IngestCase, add_source, execute, query, request, row, scalar,
+                     wait_for)
 
 SECRET = "push-path-secret"
 BATCH_FN = os.path.join(ROOT, "sql", "functions", "ringlog_ingest_calls.sql")
@@ -138,3 +140,76 @@ class RefusedOnTheWriters(IngestCase):
         self.assertTrue(all(a.json().get("dead_letter_id") for a in answers))
         self.assertEqual(scalar("SELECT count(*) FROM dead_letters"), 8)
         self.assertEqual(self.backends(), before)
+
+
+class ScreenPopFromMemory(IngestCase):
+    """Open leads by number in memory, kept true by LISTEN/NOTIFY: a lead
+    written anywhere is seen by every daemon within 100 ms."""
+    SECRET = SECRET
+    SOURCE_OPTIONS = ("--vendor", "voicenter", "--country-code", "972", "--trunk-prefix", "0",
+                      "--auth", "query")
+
+    def pop(self, port, phone):
+        return request(port, "GET", f"/v1/screenpop/acme?phone={phone}&key={SECRET}")
+
+    def hits(self, port):
+        metrics = request(port, "GET", "/metrics").body.decode()
+        return int(float([l for l in metrics.splitlines()
+                          if l.startswith("ringlog_screenpop_cache_hits_total ")][0].split()[1]))
+
+    def seen_within(self, port, phone, expect, limit=0.1):
+        """Seconds until PORT's answer for PHONE satisfies EXPECT (< LIMIT)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 2:
+            r = self.pop(port, phone).json()
+            if expect(r):
+                return time.monotonic() - t0
+            time.sleep(0.002)
+        self.fail(f"not seen in 2 s: {r}")
+
+    def test_two_daemons_see_a_new_lead_a_rename_and_a_close_within_100_ms(self):
+        from harness import ingestd
+        other = ingestd("other-node")
+        try:
+            for port in (self.port, other.port):
+                wait_for(lambda: self.pop(port, "0528812345").status == 200, what="ready")
+                self.assertEqual(self.pop(port, "0528812345").json()["TOTAL"], 0)
+            hits = self.hits(other.port)
+            # A lead from the CRM sync (any writer of leads): seen by both.
+            execute("INSERT INTO leads (phone, name, company) VALUES ('972528812345', 'Moshe', 'P&S')")
+            for port in (other.port, self.port):
+                self.assertLess(self.seen_within(port, "0528812345", lambda r: r["TOTAL"] == 1), 0.1)
+            self.assertEqual(self.pop(other.port, "0528812345").json()["CLIENTNAME"], "Moshe")
+            execute("UPDATE leads SET name = 'Moshe Peretz' WHERE phone = '972528812345'")
+            self.assertLess(self.seen_within(other.port, "0528812345",
+                                             lambda r: r["CLIENTNAME"] == "Moshe Peretz"), 0.1)
+            execute("UPDATE leads SET status = 'closed' WHERE phone = '972528812345'")
+            self.assertLess(self.seen_within(other.port, "0528812345", lambda r: r["TOTAL"] == 0), 0.1)
+            # A lead made by a push on one node is on the other's screen.
+            add_source("gen", SECRET, "--country-code", "972", "--trunk-prefix", "0")
+            r = self.push({"call_id": "pp-1", "direction": "in", "caller": "0547001122",
+                           "callee": "1002", "started_at": 1750065605, "duration": 30},
+                          path="/v1/cdr/gen")
+            self.assertEqual(r.status, 200, r)
+            self.assertLess(self.seen_within(other.port, "0547001122", lambda r: r["TOTAL"] == 1), 0.1)
+            # Answered from memory, not by PostgreSQL.
+            self.assertGreater(self.hits(other.port), hits)
+            # TRUNCATE (tests, a restore): everything is loaded again.
+            execute("TRUNCATE leads CASCADE")
+            self.assertLess(self.seen_within(other.port, "0547001122", lambda r: r["TOTAL"] == 0), 0.1)
+        finally:
+            self.assertEqual(other.stop(), 0, other.output())
+
+    def test_while_the_listener_is_away_look_ups_ask_postgresql(self):
+        execute("INSERT INTO leads (phone, name) VALUES ('972528812345', 'Moshe')")
+        self.seen_within(self.port, "0528812345", lambda r: r["TOTAL"] == 1)
+        execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'ringlog-ingestd leads'")
+        execute("UPDATE leads SET name = 'Moshe P' WHERE phone = '972528812345'")
+        # A notification the lost listener never got: the daemon connects
+        # again and loads everything (asking PostgreSQL meanwhile).
+        self.assertLess(self.seen_within(self.port, "0528812345",
+                                         lambda r: r["CLIENTNAME"] == "Moshe P"), 0.1)
+        wait_for(lambda: scalar("SELECT count(*) FROM pg_stat_activity"
+                                " WHERE application_name = 'ringlog-ingestd leads'") == 1,
+                 what="the listener back")

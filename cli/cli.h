@@ -29,6 +29,7 @@ int cmd_lead(struct cli *cli, int argc, char **argv);
 int cmd_recordings(struct cli *cli, int argc, char **argv);
 int cmd_phones(struct cli *cli, int argc, char **argv);
 int cmd_maintain(struct cli *cli, int argc, char **argv);
+int cmd_reconcile(struct cli *cli, int argc, char **argv);
 
 /* Connects and checks the schema is current. Returns the connection, or NULL
  * after printing why. */

@@ -86,12 +86,12 @@ static void put_e164(json_object *row, const char *key, const char *raw, const s
 /* The batch element (sql/functions/ringlog_ingest_calls.sql) for call C
  * of SRC, PAYLOAD its raw JSON. */
 static json_object *make_row(const struct source *src, const struct cdr *c, json_object *payload,
-			     int64_t received_us, unsigned *invalid_phones)
+			     const struct push *p, unsigned *invalid_phones)
 {
 	json_object *row = json_object_new_object();
 	char received[RLTIME_TEXT_LEN];
 
-	push_received_text(received_us, received);
+	push_received_text(p->received_us, received);
 	json_object_object_add(row, "source_id", json_object_new_int64(src->id));
 	put_text(row, "call_id", c->call_id);
 	put_text(row, "direction", cdr_direction_name(c->direction));
@@ -115,6 +115,7 @@ static json_object *make_row(const struct source *src, const struct cdr *c, json
 	put_text(row, "received_at", received);
 	put_text(row, "leg_of", c->leg_of);
 	json_object_object_add(row, "transport", push_transport_keys(payload));
+	put_text(row, "origin", p->origin);
 	return row;
 }
 
@@ -181,7 +182,7 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 	payload = map(src, &view, &c, r);
 	if (!payload || push_inline_finish(&in, payload, &c, o, r) < 0)
 		goto out;
-	row = make_row(src, &c, payload, p->received_us, &r->invalid_phones);
+	row = make_row(src, &c, payload, p, &r->invalid_phones);
 	text = json_object_to_json_string_length(
 		row, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	/* jsonb holds no NUL character (nor does a text column). */

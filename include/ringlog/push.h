@@ -28,6 +28,9 @@ struct push {
 	size_t body_len;
 	const char *request_id;   /* may be NULL */
 	int64_t received_us;      /* when it first arrived, µs since the epoch */
+	/* NULL: a push. "reconcile": a record pulled from the PBX's call log
+	 * (reconcile.h): a call already known stays as it is. */
+	const char *origin;
 };
 
 enum push_outcome {

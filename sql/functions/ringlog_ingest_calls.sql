@@ -9,6 +9,11 @@
 --    "billable_s" (integers), "recordings" (array), "raw" (the payload
 --    object), "received_at", "leg_of", "transport" (array of key names)}
 --
+-- "origin": "reconcile" marks a record pulled from the PBX's call log
+-- (issue 15): a call already known is a duplicate and nothing of it
+-- changes (a pull never erases what a richer push stored); a new one is
+-- stored as a push would be, with calls.origin = 'reconcile'.
+--
 -- A key that is absent or null is SQL NULL. One row comes back per element,
 -- "idx" its 1-based position, with the call's id and the outcome (see
 -- ringlog_ingest_call: stored, updated, duplicate, ignored, erased).
@@ -25,10 +30,21 @@ LANGUAGE plpgsql AS $$
 DECLARE
     j jsonb;
     r record;
+    v_pulled boolean;
 BEGIN
     idx := 0;
     FOR j IN SELECT e FROM jsonb_array_elements(p_batch) e LOOP
         idx := idx + 1;
+        v_pulled := j->>'origin' = 'reconcile';
+        IF v_pulled THEN
+            SELECT k.call_id INTO call_id FROM call_keys k
+             WHERE k.source_id = (j->>'source_id')::bigint AND k.pbx_call_id = j->>'call_id';
+            IF FOUND THEN
+                outcome := 'duplicate';
+                RETURN NEXT;
+                CONTINUE;
+            END IF;
+        END IF;
         SELECT * INTO r FROM ringlog_ingest_call(
             (j->>'source_id')::bigint, j->>'call_id', j->>'direction', j->>'disposition',
             j->>'caller', j->>'caller_e164', j->>'caller_name',
@@ -41,6 +57,9 @@ BEGIN
             coalesce(ARRAY(SELECT jsonb_array_elements_text(j->'transport')), '{}'));
         call_id := r.call_id;
         outcome := r.outcome;
+        IF v_pulled AND outcome = 'stored' THEN
+            UPDATE calls c SET origin = 'reconcile' WHERE c.id = r.call_id;
+        END IF;
         RETURN NEXT;
     END LOOP;
 END

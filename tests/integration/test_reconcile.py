@@ -244,3 +244,17 @@ class Reconcile(unittest.TestCase):
         self.assertEqual(scalar("SELECT started_at FROM calls WHERE pbx_call_id = 'rs-1'").timestamp(),
                          DAY - 30 * 60)
         self.assertEqual(len(f.requests), 1)
+
+    def test_due_pulls_each_source_once_per_period_over_its_window(self):
+        now = int(time.time())
+        f = self.fake("voicenter", [voicenter_record(1, now - 3600), voicenter_record(2, now - 50 * 3600)])
+        ringlog("source", "update", "vc", "--reconcile", "15m", "--reconcile-window", "48h")
+        self.assertRegex(ringlog("source", "show", "vc").stdout,
+                         r"reconcile\s+every 00:15:00, window 48:00:00")
+        p = ringlog("reconcile", "--due")
+        self.assertIn("vc: 1 seen, 0 already stored, 1 filled", p.stdout)  # 50 h ago: outside
+        asked = len(f.requests)
+        self.assertEqual(ringlog("reconcile", "--due").stdout, "")  # not due again yet
+        self.assertEqual(len(f.requests), asked)
+        execute("UPDATE reconcile_state SET last_run_at = now() - interval '16 minutes'")
+        self.assertIn("1 already stored", ringlog("reconcile", "--due").stdout)

@@ -191,7 +191,7 @@ static void copy_ci(json_object *to, const char *to_key, json_object *from, cons
 
 /* A Call Log record as the CDR Notification would have sent it (§1.2 keys),
  * so the voicenter profile maps it as it maps a push. */
-static json_object *voicenter_body(json_object *rec)
+json_object *reconcile_voicenter_body(json_object *rec)
 {
 	json_object *b = json_object_new_object(), *t = get_ci(rec, "CdrType");
 	int type = t ? json_object_get_int(t) : 0;
@@ -390,7 +390,7 @@ static int store(struct ctx *c, json_object *recs, size_t from, size_t to)
 	clock_gettime(CLOCK_REALTIME, &now);
 	for (size_t i = 0; i < n; i++) {
 		json_object *rec = json_object_array_get_idx(recs, from + i);
-		json_object *b = c->vendor == V_VOICENTER ? voicenter_body(rec) : json_object_get(rec);
+		json_object *b = c->vendor == V_VOICENTER ? reconcile_voicenter_body(rec) : json_object_get(rec);
 
 		bodies[i] = xstrdup(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
 		json_object_put(b);

@@ -8,6 +8,7 @@
 #ifndef RINGLOG_RECONCILE_H
 #define RINGLOG_RECONCILE_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,6 +51,10 @@ struct reconcile_run {
  * the whole window was read, -1 with error_kind and error set (what was
  * stored before the error stays). */
 int reconcile(struct reconcile_run *run) RL_MUST_CHECK;
+
+/* A record of Voicenter's Call Log (any JSON value; keys in any case) as the
+ * CDR Notification push it stands for: a new object, caller puts. */
+json_object *reconcile_voicenter_body(json_object *rec);
 
 /* Records RUN's outcome in reconcile_state (counts, last good pull, errors
  * by kind). Returns 0 or -1. */

@@ -18,27 +18,209 @@
 -- "idx" its 1-based position, with the call's id and the outcome (see
 -- ringlog_ingest_call: stored, updated, duplicate, ignored, erased).
 --
--- The elements are applied in order in one statement, so two pushes of one
--- call in a batch are one call and a revision, as if sent one after the
--- other; every rule of ringlog_ingest_call holds per element (the key's row
--- lock for a known call, the per-number lock for lead rules). A statement
--- error fails the batch: the caller then sends its pushes one by one so
--- that one bad push fails alone.
+-- Set-based: the batch is copied into a staging relation (a temp table per
+-- session, emptied at commit), and its new calls (no key yet; the only push
+-- of their call and of their number in the batch: the common case) are
+-- stored by a fixed number of statements whatever their number: keys,
+-- leads of new numbers, calls, recordings, tasks, each one statement. The
+-- rules are ringlog_ingest_call's: the per-number lock (ringlog_lead_lock)
+-- is taken for every number whose rule may create a lead or a task, in
+-- ascending order and before anything is written, then the leads are read
+-- again. The other elements -- a re-push, a call or a number twice in the
+-- batch, a key another transaction raced or a trigger refused (an erased
+-- call) -- go through ringlog_ingest_call one by one, in batch order, after
+-- the new calls (they share no call and no number with them), so two
+-- pushes of one call in a batch are one call and a revision, as if sent one
+-- after the other. A statement error fails the batch: the caller then
+-- sends its pushes one by one so that one bad push fails alone.
 CREATE OR REPLACE FUNCTION ringlog_ingest_calls(p_batch jsonb)
 RETURNS TABLE (idx integer, call_id bigint, outcome text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    j jsonb;
+    s record;
     r record;
-    v_pulled boolean;
 BEGIN
-    idx := 0;
-    FOR j IN SELECT e FROM jsonb_array_elements(p_batch) e LOOP
-        idx := idx + 1;
-        v_pulled := j->>'origin' = 'reconcile';
-        IF v_pulled THEN
+    -- The staging relation: one per session, emptied at commit.
+    IF to_regclass('pg_temp.ringlog_stage') IS NULL THEN
+        CREATE TEMP TABLE ringlog_stage (
+            idx integer, source_id bigint, pbx_call_id text, direction text, disposition text,
+            caller text, caller_e164 text, caller_name text, callee text, callee_e164 text,
+            did text, agent text, agent_name text,
+            started_text text, answered_text text, ended_text text, time_zone text,
+            started timestamptz, answered timestamptz, ended timestamptz,
+            duration_s integer, billable_s integer, recordings jsonb, raw jsonb,
+            received_at timestamptz, leg_of text, transport text[], pulled boolean,
+            phone text, missed boolean, agent_call boolean,
+            fast boolean NOT NULL DEFAULT false, locked boolean NOT NULL DEFAULT false,
+            create_leads boolean, default_resp text, agent_user text, unmapped boolean,
+            key_id bigint, lead_id bigint
+        ) ON COMMIT DELETE ROWS;
+    ELSE
+        DELETE FROM ringlog_stage; -- an earlier batch of this transaction
+    END IF;
+
+    INSERT INTO ringlog_stage (idx, source_id, pbx_call_id, direction, disposition, caller,
+        caller_e164, caller_name, callee, callee_e164, did, agent, agent_name,
+        started_text, answered_text, ended_text, time_zone, duration_s, billable_s,
+        recordings, raw, received_at, leg_of, transport, pulled, phone, missed, agent_call)
+    SELECT e.ord, (e.j->>'source_id')::bigint, e.j->>'call_id', e.j->>'direction',
+           e.j->>'disposition', e.j->>'caller', e.j->>'caller_e164', e.j->>'caller_name',
+           e.j->>'callee', e.j->>'callee_e164', e.j->>'did', e.j->>'agent', e.j->>'agent_name',
+           e.j->>'started_at', e.j->>'answered_at', e.j->>'ended_at', e.j->>'time_zone',
+           (e.j->>'duration_s')::integer, (e.j->>'billable_s')::integer,
+           coalesce(e.j->'recordings', '[]'), e.j->'raw', (e.j->>'received_at')::timestamptz,
+           e.j->>'leg_of', coalesce(ARRAY(SELECT jsonb_array_elements_text(e.j->'transport')), '{}'),
+           coalesce(e.j->>'origin' = 'reconcile', false),
+           ringlog_other_party(e.j->>'direction', e.j->>'caller_e164', e.j->>'callee_e164', e.j->>'leg_of'),
+           e.j->>'direction' = 'in' AND e.j->>'disposition' NOT IN ('answered', 'in_progress'),
+           e.j->>'agent' IS NOT NULL AND e.j->>'leg_of' IS NULL AND e.j->>'direction' <> 'internal'
+             AND (e.j->>'disposition' = 'answered'
+                  OR (e.j->>'direction' = 'out' AND e.j->>'disposition' <> 'in_progress'))
+      FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS e(j, ord);
+
+    -- The fast rows, stored set-based: a new call (no key yet), the only
+    -- push of its call and of its number in the batch. The others go one by
+    -- one, in order, through ringlog_ingest_call (below): re-pushes, a call
+    -- or a number twice in the batch, a key refused or raced.
+    UPDATE ringlog_stage st SET fast = true
+      FROM (SELECT x.idx, count(*) OVER (PARTITION BY x.source_id, x.pbx_call_id) AS same_call,
+                   count(*) OVER (PARTITION BY x.phone) AS same_phone
+              FROM ringlog_stage x) w
+     WHERE w.idx = st.idx AND w.same_call = 1 AND (st.phone IS NULL OR w.same_phone = 1)
+       AND NOT EXISTS (SELECT 1 FROM call_keys k
+                        WHERE k.source_id = st.source_id AND k.pbx_call_id = st.pbx_call_id);
+
+    IF FOUND THEN
+        -- Times (as ringlog_ingest_call): "…+00" is absolute, anything else
+        -- wall-clock time in the zone; only durations sent: derived.
+        UPDATE ringlog_stage SET
+               started = CASE WHEN right(started_text, 3) = '+00' THEN started_text::timestamptz
+                              ELSE started_text::timestamp AT TIME ZONE time_zone END,
+               answered = CASE WHEN right(answered_text, 3) = '+00' THEN answered_text::timestamptz
+                               ELSE answered_text::timestamp AT TIME ZONE time_zone END,
+               ended = CASE WHEN right(ended_text, 3) = '+00' THEN ended_text::timestamptz
+                            ELSE ended_text::timestamp AT TIME ZONE time_zone END
+         WHERE fast;
+        UPDATE ringlog_stage SET ended = started + duration_s * interval '1 second'
+         WHERE fast AND ended IS NULL AND duration_s IS NOT NULL AND disposition <> 'in_progress';
+        UPDATE ringlog_stage SET answered = greatest(started, ended - billable_s * interval '1 second')
+         WHERE fast AND answered IS NULL AND disposition = 'answered' AND billable_s IS NOT NULL
+           AND ended IS NOT NULL;
+
+        -- The source's settings and the agent's CRM user.
+        UPDATE ringlog_stage st SET create_leads = so.create_leads, default_resp = so.default_responsible,
+               unmapped = st.agent_call
+          FROM sources so
+         WHERE st.fast AND so.id = st.source_id;
+        UPDATE ringlog_stage st SET agent_user = a.crm_user, unmapped = a.crm_user IS NULL
+          FROM agents a
+         WHERE st.fast AND st.agent_call AND a.source_id = st.source_id AND a.extension = st.agent;
+
+        -- Leads: the oldest open one of the number. A rule that may create
+        -- a lead or a task takes the number's lock first, before anything
+        -- is written, every number of the batch in ascending order (as
+        -- ringlog_upsert_leads), then looks again.
+        UPDATE ringlog_stage st SET lead_id = (SELECT l.id FROM leads l
+                                                WHERE l.phone = st.phone AND l.status = 'open'
+                                                ORDER BY l.id LIMIT 1)
+         WHERE st.fast AND st.phone IS NOT NULL;
+        UPDATE ringlog_stage SET locked = true
+         WHERE fast AND phone IS NOT NULL AND disposition <> 'in_progress'
+           AND (lead_id IS NULL OR missed) AND create_leads;
+        PERFORM ringlog_lead_lock(x.phone, true)
+           FROM (SELECT DISTINCT st.phone FROM ringlog_stage st WHERE st.locked ORDER BY st.phone) x;
+        UPDATE ringlog_stage st SET lead_id = (SELECT l.id FROM leads l
+                                                WHERE l.phone = st.phone AND l.status = 'open'
+                                                ORDER BY l.id LIMIT 1)
+         WHERE st.locked AND st.lead_id IS NULL;
+
+        -- The keys. One not inserted was raced by another transaction or
+        -- refused by a trigger (an erased call): one by one below.
+        WITH k AS (
+            INSERT INTO call_keys AS k (source_id, pbx_call_id, started_at)
+            SELECT st.source_id, st.pbx_call_id, st.started FROM ringlog_stage st
+             WHERE st.fast ORDER BY st.idx
+            ON CONFLICT (source_id, pbx_call_id) DO NOTHING
+            RETURNING k.source_id, k.pbx_call_id, k.call_id)
+        UPDATE ringlog_stage st SET key_id = k.call_id
+          FROM k WHERE st.source_id = k.source_id AND st.pbx_call_id = k.pbx_call_id;
+        UPDATE ringlog_stage SET fast = false WHERE fast AND key_id IS NULL;
+
+        -- New numbers: their leads, one each.
+        WITH nl AS (
+            INSERT INTO leads (phone, name, responsible, origin)
+            SELECT st.phone,
+                   CASE WHEN st.direction = 'in' THEN coalesce(nullif(st.caller_name, ''), '+' || st.phone)
+                        ELSE '+' || st.phone END,
+                   coalesce(st.agent_user, st.default_resp), 'ringlog'
+              FROM ringlog_stage st WHERE st.fast AND st.locked AND st.lead_id IS NULL
+             ORDER BY st.idx
+            RETURNING id, phone)
+        UPDATE ringlog_stage st SET lead_id = nl.id
+          FROM nl WHERE st.fast AND st.locked AND st.lead_id IS NULL AND st.phone = nl.phone;
+
+        INSERT INTO calls (id, source_id, pbx_call_id, direction, disposition,
+                           caller, caller_e164, caller_name, callee, callee_e164, did,
+                           agent, agent_name, started_at, answered_at, ended_at,
+                           duration_s, billable_s, lead_id, raw, received_at, updated_at, leg_of,
+                           origin)
+        SELECT st.key_id, st.source_id, st.pbx_call_id, st.direction, st.disposition,
+               st.caller, st.caller_e164, st.caller_name, st.callee, st.callee_e164, st.did,
+               st.agent, st.agent_name, st.started, st.answered, st.ended,
+               st.duration_s, st.billable_s, st.lead_id, st.raw, st.received_at, st.received_at,
+               st.leg_of, CASE WHEN st.pulled THEN 'reconcile' ELSE 'push' END
+          FROM ringlog_stage st WHERE st.fast ORDER BY st.idx;
+
+        INSERT INTO recordings (call_id, position, state, remote_ref, remote_url,
+                                blob_key, sha256, size_bytes, mime_type, stored_at)
+        SELECT st.key_id, e.ord - 1,
+               CASE WHEN e.rec ? 'blob' THEN 'stored' ELSE 'remote' END,
+               e.rec->>'ref', e.rec->>'url', e.rec->>'blob', decode(e.rec->>'blob', 'hex'),
+               (e.rec->>'size')::bigint, e.rec->>'mime',
+               CASE WHEN e.rec ? 'blob' THEN now() END
+          FROM ringlog_stage st, jsonb_array_elements(st.recordings) WITH ORDINALITY AS e(rec, ord)
+         WHERE st.fast;
+
+        -- A missed call: a task for the lead's responsible, one open per lead.
+        INSERT INTO tasks (kind, lead_id, call_id, assignee, source_id)
+        SELECT 'missed_call', l.id, st.key_id, coalesce(l.responsible, st.default_resp), st.source_id
+          FROM ringlog_stage st JOIN leads l ON l.id = st.lead_id
+         WHERE st.fast AND st.locked AND st.missed
+           AND NOT EXISTS (SELECT 1 FROM tasks t
+                            WHERE t.lead_id = l.id AND t.kind = 'missed_call'
+                              AND (t.status = 'open' OR t.call_id = st.key_id));
+
+        -- An answered call closes the lead's missed-call tasks of earlier calls.
+        UPDATE tasks t SET status = 'done', done_at = now()
+          FROM ringlog_stage st, call_keys k
+         WHERE st.fast AND st.disposition = 'answered' AND st.lead_id IS NOT NULL
+           AND t.lead_id = st.lead_id AND t.kind = 'missed_call' AND t.status = 'open'
+           AND k.call_id = t.call_id AND k.started_at <= st.started;
+
+        -- An agent mapped to nobody: one open settings task per extension.
+        INSERT INTO tasks (kind, call_id, assignee, source_id, extension)
+        SELECT DISTINCT ON (st.source_id, st.agent)
+               'check_agent_mapping', st.key_id, st.default_resp, st.source_id, st.agent
+          FROM ringlog_stage st
+         WHERE st.fast AND st.unmapped AND st.create_leads
+           AND NOT EXISTS (SELECT 1 FROM tasks t
+                            WHERE t.source_id = st.source_id AND t.extension = st.agent
+                              AND t.kind = 'check_agent_mapping' AND t.status = 'open')
+         ORDER BY st.source_id, st.agent, st.idx;
+    END IF;
+
+    -- Every row in order: the fast ones are stored; the others now.
+    FOR s IN SELECT * FROM ringlog_stage st ORDER BY st.idx LOOP
+        idx := s.idx;
+        IF s.fast THEN
+            call_id := s.key_id;
+            outcome := 'stored';
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        IF s.pulled THEN
             SELECT k.call_id INTO call_id FROM call_keys k
-             WHERE k.source_id = (j->>'source_id')::bigint AND k.pbx_call_id = j->>'call_id';
+             WHERE k.source_id = s.source_id AND k.pbx_call_id = s.pbx_call_id;
             IF FOUND THEN
                 outcome := 'duplicate';
                 RETURN NEXT;
@@ -46,18 +228,13 @@ BEGIN
             END IF;
         END IF;
         SELECT * INTO r FROM ringlog_ingest_call(
-            (j->>'source_id')::bigint, j->>'call_id', j->>'direction', j->>'disposition',
-            j->>'caller', j->>'caller_e164', j->>'caller_name',
-            j->>'callee', j->>'callee_e164', j->>'did',
-            j->>'agent', j->>'agent_name',
-            j->>'started_at', j->>'answered_at', j->>'ended_at', j->>'time_zone',
-            (j->>'duration_s')::integer, (j->>'billable_s')::integer,
-            coalesce(j->'recordings', '[]'), j->'raw', (j->>'received_at')::timestamptz,
-            j->>'leg_of',
-            coalesce(ARRAY(SELECT jsonb_array_elements_text(j->'transport')), '{}'));
+            s.source_id, s.pbx_call_id, s.direction, s.disposition,
+            s.caller, s.caller_e164, s.caller_name, s.callee, s.callee_e164, s.did,
+            s.agent, s.agent_name, s.started_text, s.answered_text, s.ended_text, s.time_zone,
+            s.duration_s, s.billable_s, s.recordings, s.raw, s.received_at, s.leg_of, s.transport);
         call_id := r.call_id;
         outcome := r.outcome;
-        IF v_pulled AND outcome = 'stored' THEN
+        IF s.pulled AND outcome = 'stored' THEN
             UPDATE calls c SET origin = 'reconcile' WHERE c.id = r.call_id;
         END IF;
         RETURN NEXT;

@@ -213,3 +213,82 @@ class ScreenPopFromMemory(IngestCase):
         wait_for(lambda: scalar("SELECT count(*) FROM pg_stat_activity"
                                 " WHERE application_name = 'ringlog-ingestd leads'") == 1,
                  what="the listener back")
+
+
+ONE_BY_ONE = """SELECT r.outcome FROM (SELECT %s::jsonb AS j) x, LATERAL ringlog_ingest_call(
+    (j->>'source_id')::bigint, j->>'call_id', j->>'direction', j->>'disposition', j->>'caller',
+    j->>'caller_e164', j->>'caller_name', j->>'callee', j->>'callee_e164', j->>'did', j->>'agent',
+    j->>'agent_name', j->>'started_at', j->>'answered_at', j->>'ended_at', j->>'time_zone',
+    (j->>'duration_s')::int, (j->>'billable_s')::int, coalesce(j->'recordings', '[]'), j->'raw',
+    (j->>'received_at')::timestamptz, j->>'leg_of', '{}') r"""
+
+
+class SetBased(IngestCase):
+    """A batch stored set-based ends as the same pushes sent one by one."""
+    SECRET = SECRET
+
+    def elements(self, source_id, tag):
+        def e(n, direction, disposition, phone, agent=None, **kw):
+            caller, callee = (phone, "972733750100") if direction == "in" else ("972733750100", phone)
+            return element(f"{tag}-{n}", {"n": n, "d": disposition}, source_id=source_id,
+                           direction=direction, disposition=disposition,
+                           caller=caller, caller_e164=caller if direction == "in" else None,
+                           callee=callee, callee_e164=callee if direction == "out" else None,
+                           agent=agent, started_at=f"2025-06-16 09:{n:02d}:00+00", **kw)
+        return [
+            e(1, "in", "missed", "972528812301"),                # new number, missed: lead + task
+            e(2, "in", "answered", "972528812302", agent="201"),  # new number, unmapped agent
+            e(3, "out", "answered", "972528812303", agent="201"),  # same unmapped agent: one task
+            e(4, "in", "answered", "972528812300"),               # known lead: closes its missed task
+            e(5, "in", "missed", "972528812304", leg_of="x"),      # a leg: no lead
+            e(6, "internal", "answered", None),                   # no other party
+            e(7, "in", "in_progress", "972528812305"),            # in progress: no lead yet
+            e(8, "in", "answered", "972528812306", recordings=[{"ref": "r8"}]),
+            e(1, "in", "missed", "972528812301"),                # the same call again: duplicate
+            e(9, "in", "answered", "972528812301"),               # same number again, answered
+        ]
+
+    def state(self, source_id):
+        calls = query("SELECT pbx_call_id, direction, disposition, l.phone, revision, started_at,"
+                      " answered_at, ended_at, c.origin FROM calls c LEFT JOIN leads l ON l.id = c.lead_id"
+                      " WHERE c.source_id = %s ORDER BY 1", source_id)
+        tasks = query("SELECT t.kind, t.status, c.pbx_call_id, t.extension, t.assignee FROM tasks t"
+                      " LEFT JOIN calls c ON c.id = t.call_id WHERE t.source_id = %s"
+                      " ORDER BY 1, 3", source_id)
+        recs = query("SELECT c.pbx_call_id, r.position, r.state, r.remote_ref FROM recordings r"
+                     " JOIN calls c ON c.id = r.call_id WHERE c.source_id = %s ORDER BY 1", source_id)
+        return ([(c[0].split("-", 1)[1],) + c[1:] for c in calls],
+                [(t[0], t[1], t[2] and t[2].split("-", 1)[1]) + t[3:] for t in tasks], recs and
+                [(r[0].split("-", 1)[1],) + r[1:] for r in recs])
+
+    def test_the_same_outcomes_as_one_by_one(self):
+        add_source("a", SECRET, "--default-responsible", "boss")
+        add_source("b", SECRET, "--default-responsible", "boss")
+        a, b = (scalar("SELECT id FROM sources WHERE name = %s", n) for n in ("a", "b"))
+        # A known lead with an open missed-call task, for each source's calls.
+        execute("INSERT INTO leads (phone, name) VALUES ('972528812300', 'Known')")
+        for sid, tag in ((a, "A"), (b, "B")):
+            execute("INSERT INTO calls (source_id, pbx_call_id, direction, disposition, started_at,"
+                    " lead_id, raw, received_at) VALUES (%s, %s, 'in', 'missed',"
+                    " '2025-06-16 08:00:00+00', (SELECT id FROM leads WHERE phone = '972528812300'),"
+                    " '{}', now())", sid, f"{tag}-0")
+            execute("INSERT INTO tasks (kind, lead_id, call_id, assignee, source_id)"
+                    " SELECT 'missed_call', lead_id, id, 'boss', source_id FROM calls"
+                    " WHERE pbx_call_id = %s", f"{tag}-0")
+        together = [o for _, _, o in query("SELECT * FROM ringlog_ingest_calls(%s::jsonb)",
+                                           json.dumps(self.elements(a, "A")))]
+        # The reference: ringlog_ingest_call, the one-push function, per element.
+        alone = [query(ONE_BY_ONE, json.dumps(e))[0][0] for e in self.elements(b, "B")]
+        self.assertEqual(together, alone)
+        self.assertEqual(together, ["stored"] * 8 + ["duplicate", "stored"])
+        # Known is shared: A-4 closed A-0's task (and B-4 B-0's, one by one).
+        sa, sb = self.state(a), self.state(b)
+        self.assertEqual(sa, sb)
+        self.assertIn(("missed_call", "done", "0", None, "boss"), sa[1])
+        self.assertIn(("missed_call", "done", "1", None, "boss"), sa[1])  # closed by 9
+        self.assertEqual(sum(1 for t in sa[1] if t[0] == "check_agent_mapping"), 1)
+        self.assertEqual(sa[2], [("8", 0, "remote", "r8")])
+        # One lead per new number (of the public ones), shared by both sources.
+        self.assertEqual(scalar("SELECT count(*) FROM leads WHERE phone = '972528812301'"), 1)
+        self.assertEqual(scalar("SELECT count(*) FROM leads WHERE phone IN"
+                                " ('972528812304', '972528812305')"), 0)

@@ -59,71 +59,80 @@ BEGIN
         DELETE FROM ringlog_stage; -- an earlier batch of this transaction
     END IF;
 
+    -- Everything a rule needs, in one pass: the times (as ringlog_ingest_call:
+    -- "…+00" is absolute, anything else wall-clock time in the zone; only
+    -- durations sent: derived), the source's settings, the agent's CRM
+    -- user, the open lead of the number. Fast: a new call (no key yet), the
+    -- only push of its call and of its number in the batch; the others go
+    -- one by one, in order, through ringlog_ingest_call (below).
     INSERT INTO ringlog_stage (idx, source_id, pbx_call_id, direction, disposition, caller,
         caller_e164, caller_name, callee, callee_e164, did, agent, agent_name,
-        started_text, answered_text, ended_text, time_zone, duration_s, billable_s,
-        recordings, raw, received_at, leg_of, transport, pulled, phone, missed, agent_call)
-    SELECT e.ord, (e.j->>'source_id')::bigint, e.j->>'call_id', e.j->>'direction',
-           e.j->>'disposition', e.j->>'caller', e.j->>'caller_e164', e.j->>'caller_name',
-           e.j->>'callee', e.j->>'callee_e164', e.j->>'did', e.j->>'agent', e.j->>'agent_name',
-           e.j->>'started_at', e.j->>'answered_at', e.j->>'ended_at', e.j->>'time_zone',
-           (e.j->>'duration_s')::integer, (e.j->>'billable_s')::integer,
-           coalesce(e.j->'recordings', '[]'), e.j->'raw', (e.j->>'received_at')::timestamptz,
-           e.j->>'leg_of', coalesce(ARRAY(SELECT jsonb_array_elements_text(e.j->'transport')), '{}'),
-           coalesce(e.j->>'origin' = 'reconcile', false),
-           ringlog_other_party(e.j->>'direction', e.j->>'caller_e164', e.j->>'callee_e164', e.j->>'leg_of'),
-           e.j->>'direction' = 'in' AND e.j->>'disposition' NOT IN ('answered', 'in_progress'),
-           e.j->>'agent' IS NOT NULL AND e.j->>'leg_of' IS NULL AND e.j->>'direction' <> 'internal'
-             AND (e.j->>'disposition' = 'answered'
-                  OR (e.j->>'direction' = 'out' AND e.j->>'disposition' <> 'in_progress'))
-      FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS e(j, ord);
+        started_text, answered_text, ended_text, time_zone, started, answered, ended,
+        duration_s, billable_s, recordings, raw, received_at, leg_of, transport, pulled,
+        phone, missed, agent_call, fast, create_leads, default_resp, agent_user, unmapped, lead_id)
+    SELECT b.ord, b.source_id, b.pbx_call_id, b.direction, b.disposition, b.caller,
+           b.caller_e164, b.caller_name, b.callee, b.callee_e164, b.did, b.agent, b.agent_name,
+           b.started_text, b.answered_text, b.ended_text, b.time_zone, t.started,
+           CASE WHEN t.answered IS NULL AND b.disposition = 'answered' AND b.billable_s IS NOT NULL
+                     AND t.ended2 IS NOT NULL
+                THEN greatest(t.started, t.ended2 - b.billable_s * interval '1 second')
+                ELSE t.answered END,
+           t.ended2, b.duration_s, b.billable_s, b.recordings, b.raw, b.received_at, b.leg_of,
+           b.transport, b.pulled, b.phone, b.missed, b.agent_call, b.fast,
+           so.create_leads, so.default_responsible,
+           CASE WHEN b.agent_call THEN a.crm_user END, b.agent_call AND a.crm_user IS NULL,
+           CASE WHEN b.fast AND b.phone IS NOT NULL THEN
+                (SELECT l.id FROM leads l WHERE l.phone = b.phone AND l.status = 'open'
+                  ORDER BY l.id LIMIT 1) END
+      FROM (SELECT e.*, count(*) OVER (PARTITION BY e.source_id, e.pbx_call_id) = 1
+                        AND (e.phone IS NULL OR count(*) OVER (PARTITION BY e.phone) = 1)
+                        AND NOT EXISTS (SELECT 1 FROM call_keys k WHERE k.source_id = e.source_id
+                                                                   AND k.pbx_call_id = e.pbx_call_id)
+                        AS fast
+              FROM (SELECT x.ord, (x.j->>'source_id')::bigint AS source_id, x.j->>'call_id' AS pbx_call_id,
+                           x.j->>'direction' AS direction, x.j->>'disposition' AS disposition,
+                           x.j->>'caller' AS caller, x.j->>'caller_e164' AS caller_e164,
+                           x.j->>'caller_name' AS caller_name, x.j->>'callee' AS callee,
+                           x.j->>'callee_e164' AS callee_e164, x.j->>'did' AS did, x.j->>'agent' AS agent,
+                           x.j->>'agent_name' AS agent_name, x.j->>'started_at' AS started_text,
+                           x.j->>'answered_at' AS answered_text, x.j->>'ended_at' AS ended_text,
+                           x.j->>'time_zone' AS time_zone, (x.j->>'duration_s')::integer AS duration_s,
+                           (x.j->>'billable_s')::integer AS billable_s,
+                           coalesce(x.j->'recordings', '[]') AS recordings, x.j->'raw' AS raw,
+                           (x.j->>'received_at')::timestamptz AS received_at, x.j->>'leg_of' AS leg_of,
+                           coalesce(ARRAY(SELECT jsonb_array_elements_text(x.j->'transport')), '{}') AS transport,
+                           coalesce(x.j->>'origin' = 'reconcile', false) AS pulled,
+                           ringlog_other_party(x.j->>'direction', x.j->>'caller_e164',
+                                               x.j->>'callee_e164', x.j->>'leg_of') AS phone,
+                           x.j->>'direction' = 'in' AND x.j->>'disposition' NOT IN ('answered', 'in_progress')
+                               AS missed,
+                           x.j->>'agent' IS NOT NULL AND x.j->>'leg_of' IS NULL
+                               AND x.j->>'direction' <> 'internal'
+                               AND (x.j->>'disposition' = 'answered'
+                                    OR (x.j->>'direction' = 'out' AND x.j->>'disposition' <> 'in_progress'))
+                               AS agent_call
+                      FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(j, ord)) e) b
+      LEFT JOIN sources so ON b.fast AND so.id = b.source_id
+      LEFT JOIN agents a ON b.agent_call AND b.fast AND a.source_id = b.source_id AND a.extension = b.agent
+      CROSS JOIN LATERAL (
+          SELECT CASE WHEN NOT b.fast THEN NULL
+                      WHEN right(b.started_text, 3) = '+00' THEN b.started_text::timestamptz
+                      ELSE b.started_text::timestamp AT TIME ZONE b.time_zone END AS started,
+                 CASE WHEN NOT b.fast THEN NULL
+                      WHEN right(b.answered_text, 3) = '+00' THEN b.answered_text::timestamptz
+                      ELSE b.answered_text::timestamp AT TIME ZONE b.time_zone END AS answered,
+                 CASE WHEN NOT b.fast THEN NULL
+                      WHEN right(b.ended_text, 3) = '+00' THEN b.ended_text::timestamptz
+                      ELSE b.ended_text::timestamp AT TIME ZONE b.time_zone END AS ended) t0
+      CROSS JOIN LATERAL (
+          SELECT t0.started, t0.answered,
+                 CASE WHEN t0.ended IS NULL AND b.duration_s IS NOT NULL AND b.disposition <> 'in_progress'
+                      THEN t0.started + b.duration_s * interval '1 second' ELSE t0.ended END AS ended2) t;
 
-    -- The fast rows, stored set-based: a new call (no key yet), the only
-    -- push of its call and of its number in the batch. The others go one by
-    -- one, in order, through ringlog_ingest_call (below): re-pushes, a call
-    -- or a number twice in the batch, a key refused or raced.
-    UPDATE ringlog_stage st SET fast = true
-      FROM (SELECT x.idx, count(*) OVER (PARTITION BY x.source_id, x.pbx_call_id) AS same_call,
-                   count(*) OVER (PARTITION BY x.phone) AS same_phone
-              FROM ringlog_stage x) w
-     WHERE w.idx = st.idx AND w.same_call = 1 AND (st.phone IS NULL OR w.same_phone = 1)
-       AND NOT EXISTS (SELECT 1 FROM call_keys k
-                        WHERE k.source_id = st.source_id AND k.pbx_call_id = st.pbx_call_id);
-
-    IF FOUND THEN
-        -- Times (as ringlog_ingest_call): "…+00" is absolute, anything else
-        -- wall-clock time in the zone; only durations sent: derived.
-        UPDATE ringlog_stage SET
-               started = CASE WHEN right(started_text, 3) = '+00' THEN started_text::timestamptz
-                              ELSE started_text::timestamp AT TIME ZONE time_zone END,
-               answered = CASE WHEN right(answered_text, 3) = '+00' THEN answered_text::timestamptz
-                               ELSE answered_text::timestamp AT TIME ZONE time_zone END,
-               ended = CASE WHEN right(ended_text, 3) = '+00' THEN ended_text::timestamptz
-                            ELSE ended_text::timestamp AT TIME ZONE time_zone END
-         WHERE fast;
-        UPDATE ringlog_stage SET ended = started + duration_s * interval '1 second'
-         WHERE fast AND ended IS NULL AND duration_s IS NOT NULL AND disposition <> 'in_progress';
-        UPDATE ringlog_stage SET answered = greatest(started, ended - billable_s * interval '1 second')
-         WHERE fast AND answered IS NULL AND disposition = 'answered' AND billable_s IS NOT NULL
-           AND ended IS NOT NULL;
-
-        -- The source's settings and the agent's CRM user.
-        UPDATE ringlog_stage st SET create_leads = so.create_leads, default_resp = so.default_responsible,
-               unmapped = st.agent_call
-          FROM sources so
-         WHERE st.fast AND so.id = st.source_id;
-        UPDATE ringlog_stage st SET agent_user = a.crm_user, unmapped = a.crm_user IS NULL
-          FROM agents a
-         WHERE st.fast AND st.agent_call AND a.source_id = st.source_id AND a.extension = st.agent;
-
-        -- Leads: the oldest open one of the number. A rule that may create
-        -- a lead or a task takes the number's lock first, before anything
-        -- is written, every number of the batch in ascending order (as
-        -- ringlog_upsert_leads), then looks again.
-        UPDATE ringlog_stage st SET lead_id = (SELECT l.id FROM leads l
-                                                WHERE l.phone = st.phone AND l.status = 'open'
-                                                ORDER BY l.id LIMIT 1)
-         WHERE st.fast AND st.phone IS NOT NULL;
+    IF EXISTS (SELECT 1 FROM ringlog_stage st WHERE st.fast) THEN
+        -- A rule that may create a lead or a task takes the number's lock
+        -- first, before anything is written, every number of the batch in
+        -- ascending order (as ringlog_upsert_leads), then looks again.
         UPDATE ringlog_stage SET locked = true
          WHERE fast AND phone IS NOT NULL AND disposition <> 'in_progress'
            AND (lead_id IS NULL OR missed) AND create_leads;

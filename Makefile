@@ -60,7 +60,9 @@ ringlog-fetcherd_SRC := $(wildcard fetcher/*.c)
 BINS      := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 DAEMONS   := $(filter-out ringlog,$(PROGRAMS))
 UNITS     := $(DAEMONS:%=$(BUILD)/systemd/%.service) $(BUILD)/systemd/ringlog-maintain.service
+UNITS     += $(BUILD)/systemd/ringlog-reconcile.service
 TIMERS    := $(BUILD)/systemd/ringlog-maintain.timer
+TIMERS    += $(BUILD)/systemd/ringlog-reconcile.timer
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -214,6 +216,9 @@ $(BUILD)/systemd/%.timer: systemd/%.timer
 $(BUILD)/systemd/ringlog-maintain.service: systemd/ringlog-maintain.service
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
+$(BUILD)/systemd/ringlog-reconcile.service: systemd/ringlog-reconcile.service
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< >$@
 
 # Debian's places: the admin command in bin, the daemons in sbin, the schema
 # and the call-log page in share/ringlog, units, sysusers.d and tmpfiles.d under lib, the README
@@ -257,6 +262,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ringlog $(addprefix $(DESTDIR)$(SBINDIR)/,$(DAEMONS))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(DAEMONS:%=%.service))
 	rm -f $(DESTDIR)$(UNITDIR)/ringlog-maintain.service $(DESTDIR)$(UNITDIR)/ringlog-maintain.timer
+	rm -f $(DESTDIR)$(UNITDIR)/ringlog-reconcile.service $(DESTDIR)$(UNITDIR)/ringlog-reconcile.timer
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/ringlog.conf $(DESTDIR)$(TMPFILESDIR)/ringlog.conf
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 

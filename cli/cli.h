@@ -38,6 +38,7 @@ int cmd_webhook(struct cli *cli, int argc, char **argv);
 int cmd_erase(struct cli *cli, int argc, char **argv);
 int cmd_hold(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_reconcile(struct cli *cli, int argc, char **argv);
 
 /* Connects and checks the schema is current. Returns the connection, or NULL
  * after printing why. */

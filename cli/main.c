@@ -74,6 +74,7 @@ static const struct {
 	{ "token", cmd_token },
 	{ "tokens", cmd_token },
 	{ "dead-letters", cmd_dead_letters },
+	{ "reconcile", cmd_reconcile },
 	{ "dead-letter", cmd_dead_letters },
 	{ "agent", cmd_agent },
 	{ "agents", cmd_agent },

@@ -178,15 +178,25 @@ static int show(struct cli *cli, const char *name)
 		" CASE WHEN fetch_plain_http THEN 'yes' ELSE 'no' END,"
 		" coalesce(dead_letters_max::text, '(the daemon''s dead_letters_max)'),"
 		" click2call_style, coalesce(click2call_url, ''), coalesce(click2call_user, ''),"
-		" CASE WHEN click2call_secret IS NULL THEN 'not set' ELSE 'set' END, created_at"
-		" FROM sources WHERE name = $1", 1, params);
+		" CASE WHEN click2call_secret IS NULL THEN 'not set' ELSE 'set' END, created_at,"
+		" coalesce('every ' || reconcile_every::text || ', window ' || reconcile_window::text, 'off'),"
+		" coalesce(pull_url, '(the vendor''s)'),"
+		" CASE WHEN pull_secret IS NULL THEN 'not set' ELSE 'set' END,"
+		" coalesce(r.last_ok_at::text, 'never'), coalesce(r.filled, 0),"
+		" coalesce(r.seen, 0), coalesce(r.errors::text, '{}') ||"
+		"  coalesce(' (last: ' || r.last_error || ')', '')"
+		" FROM sources LEFT JOIN reconcile_state r ON r.source_id = sources.id"
+		" WHERE name = $1", 1, params);
 	static const char *const labels[] = {
 		"name", "vendor", "auth", "auth user", "secret", "time zone", "country code",
 		"region", "trunk prefix", "international prefix", "mapping", "create leads",
 		"default responsible", "crm url template", "crm new url template",
 		"fetch url template", "fetch auth",
 		"fetch user", "fetch secret", "fetch header", "fetch allow hosts",
-		"fetch plain http", "dead letters max", "click2call style", "click2call url", "click2call user", "click2call secret", "created",
+		"fetch plain http", "dead letters max", "click2call style", "click2call url", "click2call user",
+		"click2call secret", "created",
+		"reconcile", "pull url", "pull secret", "last good pull", "filled by pulls",
+		"pulled records", "pull errors",
 	};
 
 	if (!res)

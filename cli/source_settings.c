@@ -110,6 +110,15 @@ static const struct setting settings[] = {
 	  "{password} {record}" },
 	{ "click2call-user", TEXT, SET("click2call_user = nullif($2, '')"), NULL, NULL,
 	  "user for click-to-call ({user} in a template)" },
+	{ "reconcile", TEXT, SET("reconcile_every = CASE WHEN $2 IN ('', 'off') THEN NULL"
+				 " ELSE ringlog_retention($2) END"), NULL, NULL,
+	  "pull the PBX's call log this often (15m, 1h; off) and fill in lost pushes" },
+	{ "reconcile-window", TEXT, SET("reconcile_window = ringlog_retention($2)"), NULL, NULL,
+	  "how far back each scheduled pull reads (default 48h)" },
+	{ "pull-url", TEXT, SET("pull_url = nullif($2, '')"), NULL, NULL,
+	  "call log API URL (default: Voicenter's hub/cdr, Ringostat's calls/list)" },
+	{ "pull-secret-file", SECRET_FILE, SET("pull_secret = nullif($2, '')"), NULL, NULL,
+	  "Voicenter's code or Ringostat's Auth-key for the call log (- for stdin)" },
 	{ "click2call-secret-file", SECRET_FILE, SET("click2call_secret = nullif($2, '')"), NULL, NULL,
 	  "Voicenter's code, or the template's {password} (- for stdin)" },
 };

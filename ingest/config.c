@@ -49,6 +49,9 @@ const struct conf_key ingest_conf_keys[] = {
 	    "the default is Voicenter's Chrome extension"),
 	KEY("ingest", "events_keep", CONF_INT, events_keep_s, "86400", 0, 365LL * 86400,
 	    "seconds screen-pop events (calls in progress) are kept; 0: not recorded"),
+	KEY("ingest", "screenpop_cache", CONF_INT, screenpop_cache, "2000000", 0, 100000000,
+	    "most numbers with open leads screen pop keeps in memory (kept true by LISTEN); "
+	    "more, or 0: every look-up asks PostgreSQL"),
 	KEY("ingest", "body_spill", CONF_BYTES, body_spill, "1M", 0, 1LL << 30,
 	    "push bodies larger than this wait in an unlinked file in spool_dir, not in memory"),
 	KEY("ingest", "dead_letters_max", CONF_BYTES, dead_letters_max, "64M", 0, 1LL << 50,

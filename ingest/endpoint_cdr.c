@@ -14,46 +14,6 @@
 #include "ringlog/form.h"
 #include "ringlog/xalloc.h"
 
-static bool secret_ok(const struct source *src, const char *secret)
-{
-	return secret && src->has_secret && auth_secret_matches(secret, strlen(secret), src->secret_sha256);
-}
-
-static bool basic_ok(struct http_request *req, const struct source *src)
-{
-	char *pass = NULL, *user = MHD_basic_auth_get_username_password(req->conn, &pass);
-	bool ok = false;
-
-	if (user) {
-		bool user_ok = true;
-
-		if (src->auth_user) {
-			size_t n = strlen(src->auth_user);
-
-			user_ok = strlen(user) == n && auth_equal(user, src->auth_user, n);
-		}
-		ok = secret_ok(src, pass) && user_ok;
-	}
-	MHD_free(user);
-	MHD_free(pass);
-	return ok;
-}
-
-bool ingest_authenticated(struct http_request *req, const struct source *src)
-{
-	enum source_auth a = src->auth;
-
-	if (a == SOURCE_AUTH_NONE)
-		return true;
-	if ((a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_BASIC) && basic_ok(req, src))
-		return true;
-	if ((a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_HEADER) &&
-	    secret_ok(src, http_header(req, "X-Api-Key")))
-		return true;
-	return (a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_QUERY) &&
-	       secret_ok(src, http_query_param(req, "key"));
-}
-
 /* The raw query without its key= parameters: the key is a secret and must
  * reach neither the spool nor the database. libmicrohttpd finds query
  * arguments ignoring case (ingest_authenticated accepts ?KEY=), so every
@@ -179,9 +139,6 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 
 	if (r->invalid_phones && (push_is_success(r->outcome) || r->db_down))
 		ingest_count_invalid_phones(pd->push.source, r->invalid_phones);
-	if (!push_is_success(r->outcome) && !r->db_down)
-		push_file_dead_letter(db_for_thread(in->cfg->database_url, "ringlog-ingestd"),
-				      pd->src, &pd->push, &in->push, r);
 	if (r->call_id[0])
 		req->log_call_id = xstrdup(r->call_id);
 	if (r->db_down) {
@@ -203,20 +160,25 @@ static enum MHD_Result finish(struct http_request *req, struct pending *pd)
 	return rc;
 }
 
-/* Decodes and maps the push on this thread; hands it to the writers and
- * parks the connection, or answers at once when it cannot be stored. */
+/* Decodes and maps the push on this thread, then hands it to the writers
+ * (stored, or its dead letter filed) and parks the connection; or spools it
+ * while older pushes wait in the spool. */
 static enum MHD_Result start(struct http_request *req, struct pending *pd)
 {
 	struct ingest *in = pd->in;
 
 	pd->ready = push_prepare(pd->src, &pd->push, &in->push, &pd->result);
 	/* While older pushes wait in the spool, new ones queue behind them so
-	 * the database sees every call's pushes in order. */
-	if (pd->ready && spool_depth(in->spool) > 0)
+	 * the database sees every call's pushes in order (a refused one is
+	 * filed when the spool drains). */
+	if (spool_depth(in->spool) > 0) {
 		pd->result.db_down = true;
-	if (!pd->ready || pd->result.db_down)
 		return finish(req, pd);
-	pd->job = (struct writer_job){ pd->ready, &pd->result, stored, pd, NULL };
+	}
+	pd->job = (struct writer_job){
+		{ &pd->push, pd->ready, &pd->result, push_dead_letter_budget(pd->src, &in->push) },
+		stored, pd, NULL
+	};
 	MHD_suspend_connection(req->conn);
 	writers_submit(in->writers, &pd->job);
 	return MHD_YES;
@@ -227,8 +189,8 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app);
 enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 {
 	struct ingest *in = app;
-	const char *name = http_path_tail(req);
 	struct pending *pd = req->app_ctx;
+	enum MHD_Result rc;
 	const char *body;
 	size_t body_len;
 
@@ -240,24 +202,9 @@ enum MHD_Result ingest_handle_cdr(struct http_request *req, void *app)
 	pd->t0 = http_monotonic_ns();
 	req->app_ctx = pd;
 	req->app_ctx_free = pending_free;
-	req->log_source = xstrndup(name, strnlen(name, 64));
-	pd->set = source_cache_get(in->sources);
-	pd->src = source_set_find(pd->set, name);
-	if (!pd->src && ingest_reload_on_miss(in, db_for_thread(in->cfg->database_url, "ringlog-ingestd"))) {
-		source_set_unref(pd->set);
-		pd->set = source_cache_get(in->sources);
-		pd->src = source_set_find(pd->set, name);
-	}
-	if (!pd->src) {
-		ingest_count_push(NULL, "unknown_source");
-		return http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);
-	}
-	if (!ingest_authenticated(req, pd->src)) {
-		ingest_count_push(pd->src->name, "unauthorized");
-		http_add_header(req, "WWW-Authenticate", "Basic realm=\"ringlog\", charset=\"UTF-8\"");
-		return http_reply_error(req, 401, "unauthorized",
-					"this source needs its secret (HTTP Basic, X-Api-Key, or key=)");
-	}
+	pd->src = ingest_lookup_source(in, req, &pd->set, true, &rc);
+	if (!pd->src)
+		return rc;
 	pd->query = query_without_key(req->query);
 	body = http_body(req, &body_len);
 	pd->push = (struct push){

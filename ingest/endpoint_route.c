@@ -77,7 +77,7 @@ enum MHD_Result ingest_handle_route(struct http_request *req, void *app)
 	json_object *params = NULL;
 	const char *phone, *format;
 	enum MHD_Result rc;
-	const struct source *src = ingest_lookup_source(in, req, &set, &rc);
+	const struct source *src = ingest_lookup_source(in, req, &set, false, &rc);
 
 	if (!src)
 		goto out;

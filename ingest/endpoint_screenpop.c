@@ -1,7 +1,8 @@
 /* GET|POST /v1/screenpop/{source}: who is calling, before anyone answers
  * (Voicenter's Pop-Up Screen contract, FORMATS.md §1.5). A ringing call
- * rings many stations at once and each asks, so the answer is one indexed
- * look-up of the open leads of the number. The event (ringing per station,
+ * rings many stations at once and each asks, so the answer comes from the
+ * open leads by number held in memory (leadcache.c, kept true by LISTEN),
+ * or one indexed look-up while that cache is not current. The event (ringing per station,
  * talking, hangup) is queued for call_events, a live view of calls in
  * progress, and written in batches (events.c). Ringing creates nothing else. */
 #include <ctype.h>
@@ -12,6 +13,7 @@
 
 #include "events.h"
 #include "ingest.h"
+#include "leadcache.h"
 #include "metrics.h"
 #include "ringlog/buf.h"
 #include "ringlog/crm_url.h"
@@ -85,41 +87,60 @@ static void add_url(json_object *o, const char *template, const char *id, const 
 }
 
 /* The answer Voicenter's plug-in reads: STATUS exactly "OK". */
-static json_object *answer(const struct source *src, const struct pop *pop, PGresult *res)
+static json_object *answer(const struct source *src, const struct pop *pop, const struct lead_view *v)
 {
 	json_object *o = json_object_new_object();
-	const char *crm_url, *id;
+	char idtext[24];
+	const char *id;
 
 	json_object_object_add(o, "STATUS", json_object_new_string("OK"));
-	if (!res || PQntuples(res) == 0) {
+	if (v->total == 0) {
 		add_url(o, src->crm_new_url_template, NULL, pop);
 		json_object_object_add(o, "CLIENTNAME", json_object_new_string(""));
 		json_object_object_add(o, "TOTAL", json_object_new_int(0));
 		return o;
 	}
-	crm_url = PQgetvalue(res, 0, 5);
-	id = PQgetisnull(res, 0, 2) ? PQgetvalue(res, 0, 1) : PQgetvalue(res, 0, 2);
-	if (*crm_url)
-		json_object_object_add(o, "URL", json_object_new_string(crm_url));
+	snprintf(idtext, sizeof(idtext), "%lld", v->id);
+	id = v->crm_id ? v->crm_id : idtext;
+	if (*v->crm_url)
+		json_object_object_add(o, "URL", json_object_new_string(v->crm_url));
 	else
 		add_url(o, src->crm_url_template, id, pop);
-	json_object_object_add(o, "CLIENTNAME", json_object_new_string(PQgetvalue(res, 0, 3)));
-	json_object_object_add(o, "TOTAL", json_object_new_int64(atoll(PQgetvalue(res, 0, 0))));
-	json_object_object_add(o, "COMPANY", json_object_new_string(PQgetvalue(res, 0, 4)));
+	json_object_object_add(o, "CLIENTNAME", json_object_new_string(v->name));
+	json_object_object_add(o, "TOTAL", json_object_new_int64(v->total));
+	json_object_object_add(o, "COMPANY", json_object_new_string(v->company));
 	return o;
 }
 
-static PGresult *look_up(struct ingest *in, const struct pop *pop, struct errbuf *e)
+/* The open leads of POP's number: from memory when the cache is current,
+ * else from PostgreSQL. Returns 0 with V filled, or -1 with E. */
+static int look_up(struct ingest *in, const struct pop *pop, struct lead_view *v, struct errbuf *e)
 {
-	struct db *db = db_for_thread(in->cfg->database_url, "ringlog-ingestd");
+	struct db *db;
 	const char *params[] = { pop->e164 };
+	PGresult *res;
 
-	return db_exec(db, &lookup, params, e);
+	if (leadcache_get(in->leads, pop->e164, v))
+		return 0;
+	db = db_for_thread(in->cfg->database_url, "ringlog-ingestd");
+	res = db_exec(db, &lookup, params, e);
+	if (!res)
+		return -1;
+	if (PQntuples(res) > 0) {
+		v->total = atoll(PQgetvalue(res, 0, 0));
+		v->id = atoll(PQgetvalue(res, 0, 1));
+		v->crm_id = PQgetisnull(res, 0, 2) ? NULL : xstrdup(PQgetvalue(res, 0, 2));
+		v->name = xstrdup(PQgetvalue(res, 0, 3));
+		v->company = xstrdup(PQgetvalue(res, 0, 4));
+		v->crm_url = xstrdup(PQgetvalue(res, 0, 5));
+	}
+	PQclear(res);
+	return 0;
 }
 
 /* Queues the event for call_events: what rang where, and the lead shown. */
 static void record(struct ingest *in, struct http_request *req, const struct source *src,
-		   const struct pop *pop, PGresult *res)
+		   const struct pop *pop, const struct lead_view *v)
 {
 	struct call_event ev = {
 		.source_id = src->id,
@@ -131,7 +152,7 @@ static void record(struct ingest *in, struct http_request *req, const struct sou
 		.agent = pop->agent,
 		.did = pop->did,
 		.direction = pop->direction,
-		.lead_id = PQntuples(res) ? atoll(PQgetvalue(res, 0, 1)) : 0,
+		.lead_id = v->total ? v->id : 0,
 		.at_us = req->received_us,
 	};
 
@@ -143,9 +164,9 @@ static enum MHD_Result serve(struct ingest *in, struct http_request *req, const 
 {
 	enum MHD_Result rc;
 	json_object *params = ingest_lookup_params(req, &rc);
+	struct lead_view v = { 0 };
 	struct errbuf e;
 	struct pop pop;
-	PGresult *res;
 
 	if (!params)
 		return rc;
@@ -157,15 +178,14 @@ static enum MHD_Result serve(struct ingest *in, struct http_request *req, const 
 	}
 	/* POP borrows from PARAMS until the answer is built. A number that is
 	 * nobody's (an extension, a withheld caller id) needs no look-up. */
-	res = pop.public_number ? look_up(in, &pop, &e) : NULL;
-	if (pop.public_number && !res) {
+	if (pop.public_number && look_up(in, &pop, &v, &e) < 0) {
 		rc = ingest_lookup_failed(req, "screenpop", src, e.msg);
 	} else {
-		req->log_outcome = PQntuples(res) ? "known" : "unknown";
+		req->log_outcome = v.total ? "known" : "unknown";
 		ingest_count_lookup("screenpop", req->log_outcome);
-		rc = http_reply_json(req, 200, answer(src, &pop, res));
-		record(in, req, src, &pop, res);
-		PQclear(res);
+		rc = http_reply_json(req, 200, answer(src, &pop, &v));
+		record(in, req, src, &pop, &v);
+		lead_view_release(&v);
 	}
 	json_object_put(params);
 	return rc;
@@ -184,7 +204,7 @@ enum MHD_Result ingest_handle_screenpop(struct http_request *req, void *app)
 	ingest_add_cors(in, req);
 	if (strcmp(req->method, "OPTIONS") == 0)
 		return http_reply(req, 204, NULL, "", 0);
-	src = ingest_lookup_source(in, req, &set, &rc);
+	src = ingest_lookup_source(in, req, &set, false, &rc);
 	if (src)
 		rc = serve(in, req, src);
 	source_set_unref(set);

@@ -34,6 +34,7 @@ struct ingest_config {
 	char *cors_origins;      /* origins allowed to call screen pop from a browser */
 	long long events_keep_s; /* screen-pop events kept this long; 0: not recorded */
 	long long body_spill;
+	long long screenpop_cache; /* most numbers the lead cache holds; 0: off */
 	char *blob_dir;
 	long long recording_max;
 	struct blob_config blobcfg; /* [recordings] store, s3_*, store_format */
@@ -49,6 +50,7 @@ struct ingest {
 	struct spool *spool;
 	struct writers *writers;
 	struct events *events; /* NULL when events_keep is 0 */
+	struct leadcache *leads; /* open leads by number for screen pop; NULL when off */
 	struct push_options push; /* where inline recordings go */
 	atomic_bool stopping;
 	atomic_llong last_miss_reload_ns; /* see ingest_reload_on_miss() */
@@ -64,11 +66,12 @@ void ingest_metrics_register(struct ingest *in);
  * key= as the source allows. */
 bool ingest_authenticated(struct http_request *req, const struct source *src);
 
-/* The source named by the path of a look-up request (screen pop, route),
+/* The source named by the path of a request (/v1/cdr, screen pop, route),
  * authenticated, with a reference on *SET the caller drops; or NULL after
- * answering 404 or 401 (*RC holds the handler's return). */
+ * answering 404 or 401 (*RC holds the handler's return; PUSH: counted as
+ * a push, and 401 asks for HTTP Basic). The one place that does this. */
 const struct source *ingest_lookup_source(struct ingest *in, struct http_request *req,
-					  struct source_set **set, enum MHD_Result *rc);
+					  struct source_set **set, bool push, enum MHD_Result *rc);
 /* The parameters of a look-up: the query string, and a JSON or form body.
  * Returns a new object (caller puts it), or NULL after answering 4xx. */
 json_object *ingest_lookup_params(struct http_request *req, enum MHD_Result *rc);

@@ -1,15 +1,56 @@
-/* What the look-up endpoints (screen pop, route) share: the source from the
- * path and its secret, the parameters in whichever encoding the PBX or its
+/* The source of a request and its authentication, for every endpoint that
+ * names one (/v1/cdr, screen pop, route); what the look-ups share besides: the parameters in whichever encoding the PBX or its
  * browser plug-in used, and CORS for browser callers. */
 #include <string.h>
 
 #include "ingest.h"
 #include "metrics.h"
+#include "ringlog/auth.h"
 #include "ringlog/push.h"
 #include "ringlog/xalloc.h"
 
+static bool secret_ok(const struct source *src, const char *secret)
+{
+	return secret && src->has_secret && auth_secret_matches(secret, strlen(secret), src->secret_sha256);
+}
+
+static bool basic_ok(struct http_request *req, const struct source *src)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(req->conn, &pass);
+	bool ok = false;
+
+	if (user) {
+		bool user_ok = true;
+
+		if (src->auth_user) {
+			size_t n = strlen(src->auth_user);
+
+			user_ok = strlen(user) == n && auth_equal(user, src->auth_user, n);
+		}
+		ok = secret_ok(src, pass) && user_ok;
+	}
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+bool ingest_authenticated(struct http_request *req, const struct source *src)
+{
+	enum source_auth a = src->auth;
+
+	if (a == SOURCE_AUTH_NONE)
+		return true;
+	if ((a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_BASIC) && basic_ok(req, src))
+		return true;
+	if ((a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_HEADER) &&
+	    secret_ok(src, http_header(req, "X-Api-Key")))
+		return true;
+	return (a == SOURCE_AUTH_ANY || a == SOURCE_AUTH_QUERY) &&
+	       secret_ok(src, http_query_param(req, "key"));
+}
+
 const struct source *ingest_lookup_source(struct ingest *in, struct http_request *req,
-					  struct source_set **set, enum MHD_Result *rc)
+					  struct source_set **set, bool push, enum MHD_Result *rc)
 {
 	const char *name = http_path_tail(req);
 	const struct source *src;
@@ -23,12 +64,18 @@ const struct source *ingest_lookup_source(struct ingest *in, struct http_request
 		src = source_set_find(*set, name);
 	}
 	if (!src) {
+		if (push)
+			ingest_count_push(NULL, "unknown_source");
 		*rc = http_reply_error(req, 404, "unknown_source", "no source is called \"%.64s\"", name);
 		return NULL;
 	}
 	if (!ingest_authenticated(req, src)) {
+		if (push) {
+			ingest_count_push(src->name, "unauthorized");
+			http_add_header(req, "WWW-Authenticate", "Basic realm=\"ringlog\", charset=\"UTF-8\"");
+		}
 		*rc = http_reply_error(req, 401, "unauthorized",
-				       "this source needs its secret (key=, X-Api-Key, or HTTP Basic)");
+				       "this source needs its secret (HTTP Basic, X-Api-Key, or key=)");
 		return NULL;
 	}
 	return src;

@@ -7,6 +7,7 @@
 
 #include "events.h"
 #include "ingest.h"
+#include "leadcache.h"
 #include "writer.h"
 #include "ringlog/daemon.h"
 #include "ringlog/paths.h"
@@ -173,6 +174,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		goto out;
 	}
+	if (cfg.screenpop_cache > 0)
+		in.leads = leadcache_start(cfg.database_url, (size_t)cfg.screenpop_cache);
 	ingest_metrics_register(&in);
 	metrics_register_process("ringlog-ingestd");
 	srv = start_http(&in, &cfg);
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	events_stop(in.events);
+	leadcache_stop(in.leads);
 	writers_stop(in.writers);
 	db_free(up.db);
 	spool_close(in.spool);

@@ -1,4 +1,5 @@
 #include "metrics.h"
+#include "leadcache.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +22,7 @@ static struct metric pushes[] = {
 	PUSH_COUNTER("ignored"),      PUSH_COUNTER("spooled"),	      PUSH_COUNTER("rejected"),
 	PUSH_COUNTER("failed"),	      PUSH_COUNTER("unauthorized"),   PUSH_COUNTER("unknown_source"),
 	PUSH_COUNTER("spool_failed"),
+	PUSH_COUNTER("erased"),
 };
 
 #define NPUSHES (sizeof(pushes) / sizeof(pushes[0]))
@@ -252,6 +254,31 @@ static struct metric phone_invalid = {
 	.render = render_invalid,
 };
 
+static double read_cache_numbers(void *ctx)
+{
+	return (double)leadcache_numbers(((struct ingest *)ctx)->leads);
+}
+
+static double read_cache_hits(void *ctx)
+{
+	return (double)leadcache_hits(((struct ingest *)ctx)->leads);
+}
+
+static double read_cache_updates(void *ctx)
+{
+	return (double)leadcache_updates(((struct ingest *)ctx)->leads);
+}
+
+static struct metric cache_numbers = METRIC_GAUGE_INIT(
+	"ringlog_screenpop_cache_numbers", NULL,
+	"Numbers with open leads held in memory for screen pop.", read_cache_numbers);
+static struct metric cache_hits = METRIC_COUNTER_READ_INIT(
+	"ringlog_screenpop_cache_hits_total", NULL,
+	"Screen pop look-ups answered from memory.", read_cache_hits);
+static struct metric cache_updates = METRIC_COUNTER_READ_INIT(
+	"ringlog_screenpop_cache_updates_total", NULL,
+	"Lead changes (NOTIFY ringlog_leads) applied to the screen pop cache.", read_cache_updates);
+
 void ingest_metrics_register(struct ingest *in)
 {
 	batches.ctx = in;
@@ -277,6 +304,10 @@ void ingest_metrics_register(struct ingest *in)
 	spool_bytes_gauge.ctx = in;
 	metrics_register(&spool_depth_gauge);
 	metrics_register(&spool_bytes_gauge);
+	cache_numbers.ctx = cache_hits.ctx = cache_updates.ctx = in;
+	metrics_register(&cache_numbers);
+	metrics_register(&cache_hits);
+	metrics_register(&cache_updates);
 }
 
 void ingest_count_push(const char *source, const char *outcome)

@@ -43,8 +43,7 @@ static void *writer_main(void *arg)
 	struct writers *w = arg;
 	struct db *db = db_new(w->conninfo, "ringlog-ingestd writer");
 	struct writer_job **jobs = xcalloc(w->max_batch, sizeof(*jobs));
-	struct push_ready **ready = xcalloc(w->max_batch, sizeof(*ready));
-	struct push_result **results = xcalloc(w->max_batch, sizeof(*results));
+	struct push_item *items = xcalloc(w->max_batch, sizeof(*items));
 	size_t n;
 
 	for (;;) {
@@ -53,11 +52,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (n == 0)
 			break;
-		for (size_t i = 0; i < n; i++) {
-			ready[i] = jobs[i]->ready;
-			results[i] = jobs[i]->result;
-		}
-		push_store(db, ready, results, n);
+		for (size_t i = 0; i < n; i++)
+			items[i] = jobs[i]->item;
+		push_commit(db, items, n, 0);
 		w->batches++;
 		w->pushes += n;
 		/* The jobs belong to their submitters again from here. */
@@ -65,8 +62,7 @@ static void *writer_main(void *arg)
 			jobs[i]->done(jobs[i]->ctx);
 	}
 	free(jobs);
-	free(ready);
-	free(results);
+	free(items);
 	db_free(db);
 	return NULL;
 }

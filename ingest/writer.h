@@ -2,7 +2,9 @@
  * take every push waiting and store them together in one transaction. A
  * commit per batch instead of one per push is what lets durable ingest keep
  * up with the database's single-INSERT rate (group commit, done where the
- * pushes are known). A handler hands its push over and is called back once
+ * pushes are known). The HTTP threads never touch the database for a push:
+ * a refused push goes to the writers too, for its dead letter. A handler
+ * hands its push over and is called back once
  * the push's transaction has committed (or failed): its connection waits
  * suspended meanwhile, so no HTTP thread blocks on the database. */
 #ifndef RINGLOG_INGEST_WRITER_H
@@ -14,11 +16,12 @@
 
 struct writers;
 
-/* A push handed to the writers. The submitter owns it (and READY and
- * RESULT) until DONE is called, from a writer thread, with CTX. */
+/* A push handed to the writers, prepared or refused (ITEM.ready NULL: its
+ * dead letter is filed on the writer's connection). The submitter owns it
+ * (and what ITEM points to) until DONE is called, from a writer thread, with
+ * CTX; ITEM.result is final then (push_commit). */
 struct writer_job {
-	struct push_ready *ready;
-	struct push_result *result;
+	struct push_item item;
 	void (*done)(void *ctx);
 	void *ctx;
 	struct writer_job *next; /* the queue's */

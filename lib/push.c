@@ -1,5 +1,6 @@
-/* The end-of-call pipeline: decode, map, check, then store or file a dead
- * letter. See push_decode.c and push_store.c for the two ends. */
+/* The first half of the pipeline: decode, map, check and inline audio,
+ * without the database, into one element of the batch push_commit stores
+ * (push_store.c). */
 #include "ringlog/push.h"
 
 #include <stdio.h>
@@ -11,31 +12,6 @@
 #include "ringlog/text.h"
 #include "ringlog/xalloc.h"
 
-static const char *const outcome_names[] = {
-	[PUSH_STORED] = "stored",     [PUSH_UPDATED] = "updated",   [PUSH_DUPLICATE] = "duplicate",
-	[PUSH_IGNORED] = "ignored",   [PUSH_REJECTED] = "rejected", [PUSH_FAILED] = "failed",
-};
-
-const char *push_outcome_name(enum push_outcome o)
-{
-	return outcome_names[o];
-}
-
-bool push_is_success(enum push_outcome o)
-{
-	return o == PUSH_STORED || o == PUSH_UPDATED || o == PUSH_DUPLICATE || o == PUSH_IGNORED;
-}
-
-void push_reject(struct push_result *r, unsigned status, const char *code, const char *field,
-		 const char *msg)
-{
-	r->outcome = PUSH_REJECTED;
-	r->status = status;
-	r->error = code;
-	snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
-	snprintf(r->message, sizeof(r->message), "%.500s", msg);
-}
-
 void push_received_text(int64_t us, char out[RLTIME_TEXT_LEN])
 {
 	struct rltime t = { .set = true, .sec = us / 1000000, .usec = (int32_t)(us % 1000000) };
@@ -43,24 +19,11 @@ void push_received_text(int64_t us, char out[RLTIME_TEXT_LEN])
 	rltime_format(&t, out);
 }
 
-/* ---- the parameters of the upsert --------------------------------------- */
+/* ---- the batch element -------------------------------------------------- */
 
-/* The E.164 digits of RAW in SRC's plan, or NULL: withheld, an extension, a
- * short code, or valid for no region (counted in *INVALID). */
-static char *e164_or_null(const char *raw, const struct source *src, unsigned *invalid)
-{
-	struct phone_number n;
-	enum phone_verdict v = phone_parse(raw, &src->phone, &n);
-
-	if (v == PHONE_INVALID)
-		(*invalid)++;
-	return v == PHONE_VALID ? xstrdup(n.e164) : NULL;
-}
-
-static char *recordings_json(const struct cdr *c)
+static json_object *recordings_json(const struct cdr *c)
 {
 	json_object *arr = json_object_new_array();
-	char *text;
 
 	for (size_t i = 0; i < CDR_MAX_RECORDINGS; i++) {
 		const struct cdr_recording *rec = &c->recordings[i];
@@ -87,68 +50,81 @@ static char *recordings_json(const struct cdr *c)
 			json_object_object_add(o, "corrupt", json_object_new_string(rec->corrupt));
 		json_object_array_add(arr, o);
 	}
-	text = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
-	json_object_put(arr);
-	return text;
+	return arr;
 }
 
-static char *time_text(const struct rltime *t)
+/* Adds KEY: V to ROW unless V is NULL (absent is SQL NULL). */
+static void put_text(json_object *row, const char *key, const char *v)
+{
+	if (v)
+		json_object_object_add(row, key, json_object_new_string(v));
+}
+
+static void put_time(json_object *row, const char *key, const struct rltime *t)
 {
 	char out[RLTIME_TEXT_LEN];
 
 	if (!t->set)
-		return NULL;
+		return;
 	rltime_format(t, out);
-	return xstrdup(out);
+	put_text(row, key, out);
 }
 
-static char *count_text(long long v)
+static void put_count(json_object *row, const char *key, long long v)
 {
-	char out[24];
-
-	if (v < 0)
-		return NULL;
-	snprintf(out, sizeof(out), "%lld", v);
-	return xstrdup(out);
+	if (v >= 0)
+		json_object_object_add(row, key, json_object_new_int64(v));
 }
 
-/* Serialises the payload for the jsonb column. NULL when it holds a NUL
- * character, which jsonb cannot store. */
-static char *raw_text(json_object *payload)
+/* The E.164 digits of RAW in SRC's plan, or nothing: withheld, an
+ * extension, a short code, or valid for no region (counted in *INVALID:
+ * stored as sent, linked to no lead). */
+static void put_e164(json_object *row, const char *key, const char *raw, const struct source *src,
+		     unsigned *invalid)
 {
-	const char *s = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct phone_number n;
+	enum phone_verdict v = phone_parse(raw, &src->phone, &n);
 
-	return strstr(s, "\\u0000") ? NULL : xstrdup(s);
+	if (v == PHONE_INVALID)
+		(*invalid)++;
+	if (v == PHONE_VALID)
+		put_text(row, key, n.e164);
 }
 
-static void fill_params(struct push_ready *ready, const struct source *src, const struct cdr *c,
-			int64_t received_us, unsigned *invalid_phones)
+/* The batch element (sql/functions/ringlog_ingest_calls.sql) for call C
+ * of SRC, PAYLOAD its raw JSON. */
+static json_object *make_row(const struct source *src, const struct cdr *c, json_object *payload,
+			     const struct push *p, unsigned *invalid_phones)
 {
-	char **p = ready->params, received[RLTIME_TEXT_LEN];
+	json_object *row = json_object_new_object();
+	char received[RLTIME_TEXT_LEN];
 
-	push_received_text(received_us, received);
-	p[PP_SOURCE_ID] = count_text(src->id);
-	p[PP_CALL_ID] = xstrdup(c->call_id);
-	p[PP_DIRECTION] = xstrdup(cdr_direction_name(c->direction));
-	p[PP_DISPOSITION] = xstrdup(cdr_disposition_name(c->disposition));
-	p[PP_CALLER] = xstrdup(c->caller);
-	p[PP_CALLER_E164] = e164_or_null(c->caller, src, invalid_phones);
-	p[PP_CALLER_NAME] = xstrdup(c->caller_name);
-	p[PP_CALLEE] = xstrdup(c->callee);
-	p[PP_CALLEE_E164] = e164_or_null(c->callee, src, invalid_phones);
-	p[PP_DID] = xstrdup(c->did);
-	p[PP_AGENT] = xstrdup(c->agent);
-	p[PP_AGENT_NAME] = xstrdup(c->agent_name);
-	p[PP_STARTED_AT] = time_text(&c->started_at);
-	p[PP_ANSWERED_AT] = time_text(&c->answered_at);
-	p[PP_ENDED_AT] = time_text(&c->ended_at);
-	p[PP_TIME_ZONE] = xstrdup(src->time_zone);
-	p[PP_DURATION] = count_text(c->duration_s);
-	p[PP_BILLABLE] = count_text(c->billable_s);
-	p[PP_RECORDINGS] = recordings_json(c);
-	p[PP_RECEIVED_AT] = xstrdup(received);
-	p[PP_LEG_OF] = xstrdup(c->leg_of);
+	push_received_text(p->received_us, received);
+	json_object_object_add(row, "source_id", json_object_new_int64(src->id));
+	put_text(row, "call_id", c->call_id);
+	put_text(row, "direction", cdr_direction_name(c->direction));
+	put_text(row, "disposition", cdr_disposition_name(c->disposition));
+	put_text(row, "caller", c->caller);
+	put_e164(row, "caller_e164", c->caller, src, invalid_phones);
+	put_text(row, "caller_name", c->caller_name);
+	put_text(row, "callee", c->callee);
+	put_e164(row, "callee_e164", c->callee, src, invalid_phones);
+	put_text(row, "did", c->did);
+	put_text(row, "agent", c->agent);
+	put_text(row, "agent_name", c->agent_name);
+	put_time(row, "started_at", &c->started_at);
+	put_time(row, "answered_at", &c->answered_at);
+	put_time(row, "ended_at", &c->ended_at);
+	put_text(row, "time_zone", src->time_zone);
+	put_count(row, "duration_s", c->duration_s);
+	put_count(row, "billable_s", c->billable_s);
+	json_object_object_add(row, "recordings", recordings_json(c));
+	json_object_object_add(row, "raw", json_object_get(payload));
+	put_text(row, "received_at", received);
+	put_text(row, "leg_of", c->leg_of);
+	json_object_object_add(row, "transport", push_transport_keys(payload));
+	put_text(row, "origin", p->origin);
+	return row;
 }
 
 /* ---- the pipeline ------------------------------------------------------- */
@@ -215,14 +191,19 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 				const struct push_options *o, struct push_result *r)
 {
 	struct push_ready *ready = NULL;
-	json_object *payload = NULL;
-	struct push_inline in;
+	json_object *payload = NULL, *row;
+	struct push_inline in = { 0 };
 	struct push view = *p;
 	struct cdr c;
-	char *raw;
+	const char *text;
+	size_t len;
 
 	memset(r, 0, sizeof(*r));
 	cdr_init(&c);
+	if (!src) {
+		push_reject(r, 404, "unknown_source", NULL, "no source of that name");
+		goto out;
+	}
 	/* Inline audio first: into the blob store, out of the body. */
 	if (push_inline_strip(src->profile, p, o, &in, r) < 0)
 		goto out;
@@ -235,20 +216,20 @@ struct push_ready *push_prepare(const struct source *src, const struct push *p,
 		goto out;
 	if (check_text(&c, r) < 0)
 		goto out;
-	raw = raw_text(payload);
-	if (!raw) {
+	row = make_row(src, &c, payload, p, &r->invalid_phones);
+	text = json_object_to_json_string_length(
+		row, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* jsonb holds no NUL character (nor does a text column). */
+	if (strstr(text, "\\u0000")) {
 		push_reject(r, 422, "invalid_field", NULL, "the payload contains a NUL character");
-		goto out;
-	}
-	if (!text_is_utf8(raw, strlen(raw))) {
-		free(raw);
+	} else if (!text_is_utf8(text, len)) {
 		push_reject(r, 422, "invalid_field", NULL, "the payload is not UTF-8 text");
-		goto out;
+	} else {
+		ready = xcalloc(1, sizeof(*ready));
+		ready->row = xstrndup(text, len);
+		ready->len = len;
 	}
-	ready = xcalloc(1, sizeof(*ready));
-	fill_params(ready, src, &c, p->received_us, &r->invalid_phones);
-	ready->params[PP_RAW] = raw;
-	ready->params[PP_TRANSPORT] = push_transport_keys(payload);
+	json_object_put(row);
 out:
 	push_inline_release(&in);
 	cdr_release(&c);
@@ -260,26 +241,15 @@ void push_ready_free(struct push_ready *ready)
 {
 	if (!ready)
 		return;
-	for (int i = 0; i < PUSH_NPARAMS; i++)
-		free(ready->params[i]);
+	free(ready->row);
 	free(ready);
 }
 
 void push_process(struct db *db, const struct source *src, const struct push *p,
 		  const struct push_options *o, int flags, struct push_result *r)
 {
-	struct push_ready *ready = NULL;
+	struct push_item item = { p, push_prepare(src, p, o, r), r, push_dead_letter_budget(src, o) };
 
-	if (!src) {
-		memset(r, 0, sizeof(*r));
-		push_reject(r, 404, "unknown_source", NULL, "no source of that name");
-	} else {
-		ready = push_prepare(src, p, o, r);
-	}
-	if (ready)
-		push_store(db, &ready, &r, 1);
-	push_ready_free(ready);
-	if (push_is_success(r->outcome) || r->db_down || (flags & PUSH_NO_DEAD_LETTER))
-		return;
-	push_file_dead_letter(db, src, p, o, r);
+	push_commit(db, &item, 1, flags);
+	push_ready_free(item.ready);
 }

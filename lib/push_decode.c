@@ -217,24 +217,13 @@ json_object *push_decode(const struct push *p, struct push_result *r)
 	return payload;
 }
 
-char *push_transport_keys(json_object *payload)
+json_object *push_transport_keys(json_object *payload)
 {
-	struct buf b = BUF_INIT;
+	json_object *keys = json_object_new_array();
 
-	buf_adds(&b, "{");
 	json_object_object_foreach(payload, key, val) {
-		if (!val || json_object_get_userdata(val) != &transport_mark)
-			continue;
-		if (b.len > 1)
-			buf_adds(&b, ",");
-		buf_adds(&b, "\"");
-		for (const char *k = key; *k; k++) {
-			if (*k == '"' || *k == '\\')
-				buf_adds(&b, "\\");
-			buf_add(&b, k, 1);
-		}
-		buf_adds(&b, "\"");
+		if (val && json_object_get_userdata(val) == &transport_mark)
+			json_object_array_add(keys, json_object_new_string(key));
 	}
-	buf_adds(&b, "}");
-	return buf_detach(&b, NULL);
+	return keys;
 }

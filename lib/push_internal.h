@@ -8,22 +8,16 @@
 #include "ringlog/push.h"
 #include "ringlog/rltime.h"
 
-/* The parameters of ringlog_ingest_call(), in order. */
-enum push_param {
-	PP_SOURCE_ID, PP_CALL_ID, PP_DIRECTION, PP_DISPOSITION, PP_CALLER, PP_CALLER_E164,
-	PP_CALLER_NAME, PP_CALLEE, PP_CALLEE_E164, PP_DID, PP_AGENT, PP_AGENT_NAME,
-	PP_STARTED_AT, PP_ANSWERED_AT, PP_ENDED_AT, PP_TIME_ZONE, PP_DURATION, PP_BILLABLE,
-	PP_RECORDINGS, PP_RAW, PP_RECEIVED_AT, PP_LEG_OF, PP_TRANSPORT,
-	PUSH_NPARAMS
-};
-
 /* The top-level keys of PAYLOAD that came from a POST's query string, as a
- * PostgreSQL text[] literal ("{}" when none): transport parameters, left
- * out of the duplicate test. Returns a new string; caller frees. */
-char *push_transport_keys(json_object *payload);
+ * new JSON array of strings: transport parameters, left out of the
+ * duplicate test. */
+json_object *push_transport_keys(json_object *payload);
 
+/* A push decoded and mapped: one element of ringlog_ingest_calls()'s batch
+ * (sql/functions/ringlog_ingest_calls.sql), as JSON text. */
 struct push_ready {
-	char *params[PUSH_NPARAMS]; /* owned text; NULL is SQL NULL */
+	char *row;
+	size_t len;
 };
 
 enum push_body_kind { PUSH_BODY_JSON, PUSH_BODY_FORM, PUSH_BODY_CSV, PUSH_BODY_AMI, PUSH_BODY_UNSUPPORTED };

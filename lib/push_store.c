@@ -1,88 +1,149 @@
-/* Storing pushes: the one-statement upsert (alone or many in one
- * transaction) and dead letters. */
+/* The second half of the pipeline: a batch of pushes stored by one
+ * statement, then the dead letters of those refused, on one connection. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "push_internal.h"
+#include "ringlog/buf.h"
 #include "ringlog/xalloc.h"
 
+/* The one typed contract with SQL: a JSON array of batch elements in, one
+ * row per element out (sql/functions/ringlog_ingest_calls.sql). */
 static const struct db_stmt ingest_stmt = {
-	"push_ingest_call",
+	"push_ingest_calls",
 	/* then, in the same statement and transaction, what became of inline
-	 * audio (transcoded, corrupt) onto the rows just written (sql/023) */
-	"SELECT c.call_id, c.outcome FROM ringlog_ingest_call("
-	"$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-	"$19, $20, $21, $22, $23) c, LATERAL ringlog_recordings_note_audio(c.call_id, $19::jsonb) n",
-	PUSH_NPARAMS
+	 * audio (transcoded, corrupt) onto the rows just written */
+	"SELECT b.idx, b.call_id, b.outcome FROM ringlog_ingest_calls($1::jsonb) b"
+	" JOIN jsonb_array_elements($1::jsonb) WITH ORDINALITY e(el, n) ON e.n = b.idx,"
+	" LATERAL ringlog_recordings_note_audio(b.call_id, e.el->'recordings') x"
+	" ORDER BY b.idx",
+	1
 };
 
-static void interpret(PGresult *res, struct push_result *r)
-{
-	const char *outcome = PQgetvalue(res, 0, 1);
-
-	r->call_row = atoll(PQgetvalue(res, 0, 0));
-	r->outcome = strcmp(outcome, "stored") == 0	  ? PUSH_STORED
-		     : strcmp(outcome, "updated") == 0	  ? PUSH_UPDATED
-		     : strcmp(outcome, "duplicate") == 0 ? PUSH_DUPLICATE
-							 : PUSH_IGNORED;
-	r->status = 200;
-	PQclear(res);
-}
-
-static void store_failed(struct db *db, const struct errbuf *e, struct push_result *r)
+static void store_failed(struct db *db, const char *msg, struct push_result *r)
 {
 	r->db_down = db_is_down(db);
 	r->outcome = PUSH_FAILED;
 	r->status = 500;
 	r->error = "store_failed";
-	snprintf(r->message, sizeof(r->message), "%s", e->msg);
+	snprintf(r->message, sizeof(r->message), "%s", msg);
 	/* A value PostgreSQL cannot hold (class 22: data exception) is the
 	 * sender's problem, not ours. */
 	if (!r->db_down && strncmp(db_sqlstate(db), "22", 2) == 0)
-		push_reject(r, 422, "invalid_field", NULL, e->msg);
+		push_reject(r, 422, "invalid_field", NULL, msg);
 }
 
-static void store_one(struct db *db, struct push_ready *ready, struct push_result *r)
+/* Checks that RES answers every element of the batch ITEMS[IDX[0..N-1]]
+ * with an outcome this build knows, and fills their results. Returns 0, or
+ * -1 with MSG set when the answer breaks the contract (nothing filled). */
+static int interpret(PGresult *res, struct push_item *items, const size_t *idx, size_t n,
+		     char *msg, size_t msg_size)
 {
-	struct errbuf e;
-	PGresult *res = db_exec(db, &ingest_stmt, (const char *const *)ready->params, &e);
-
-	if (res)
-		interpret(res, r);
-	else
-		store_failed(db, &e, r);
-}
-
-void push_store(struct db *db, struct push_ready **ready, struct push_result **r, size_t n)
-{
-	const char *const **params;
-	PGresult **results;
-	struct errbuf e;
-
-	if (n == 1) {
-		store_one(db, ready[0], r[0]);
-		return;
+	if (PQnfields(res) != 3 || (size_t)PQntuples(res) != n) {
+		snprintf(msg, msg_size, "ringlog_ingest_calls answered %d rows for %zu pushes",
+			 PQntuples(res), n);
+		return -1;
 	}
-	params = xcalloc(n, sizeof(*params));
-	results = xcalloc(n, sizeof(*results));
-	for (size_t i = 0; i < n; i++)
-		params[i] = (const char *const *)ready[i]->params;
-	if (db_exec_batch(db, &ingest_stmt, params, n, results, &e) == 0) {
-		for (size_t i = 0; i < n; i++)
-			interpret(results[i], r[i]);
-	} else {
-		/* Down: every push fails alike. Otherwise one statement failed
-		 * and took the transaction with it: find it by going one by one. */
-		for (size_t i = 0; i < n; i++) {
-			if (db_is_down(db))
-				store_failed(db, &e, r[i]);
-			else
-				store_one(db, ready[i], r[i]);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = PQgetvalue(res, (int)i, 2);
+
+		if (atol(PQgetvalue(res, (int)i, 0)) != (long)i + 1 || push_outcome_parse(name) < 0) {
+			snprintf(msg, msg_size, "ringlog_ingest_calls answered an unknown outcome \"%.40s\"",
+				 name);
+			return -1;
 		}
 	}
-	free(params);
-	free(results);
+	for (size_t i = 0; i < n; i++) {
+		struct push_result *r = items[idx[i]].result;
+
+		r->outcome = (enum push_outcome)push_outcome_parse(PQgetvalue(res, (int)i, 2));
+		r->call_row = PQgetisnull(res, (int)i, 1) ? 0 : atoll(PQgetvalue(res, (int)i, 1));
+		r->status = 200;
+	}
+	return 0;
+}
+
+/* Stores ITEMS[IDX[0..N-1]] (all prepared) in one statement. Returns 0
+ * when their results are filled; -1 when the statement failed (MSG says
+ * why; nothing was stored). */
+static int store_batch(struct db *db, struct push_item *items, const size_t *idx, size_t n,
+		       char *msg, size_t msg_size, bool *contract)
+{
+	struct buf batch = BUF_INIT;
+	const char *params[1];
+	struct errbuf e;
+	PGresult *res;
+	int rc;
+
+	*contract = false;
+	buf_adds(&batch, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_adds(&batch, ",");
+		buf_add(&batch, items[idx[i]].ready->row, items[idx[i]].ready->len);
+	}
+	buf_adds(&batch, "]");
+	params[0] = batch.data;
+	res = db_exec(db, &ingest_stmt, params, &e);
+	buf_release(&batch);
+	if (!res) {
+		snprintf(msg, msg_size, "%s", e.msg);
+		return -1;
+	}
+	rc = interpret(res, items, idx, n, msg, msg_size);
+	*contract = rc < 0;
+	PQclear(res);
+	return rc;
+}
+
+static void file_dead_letter(struct db *db, const struct push *p, long long budget_bytes,
+			     struct push_result *r);
+
+static void store(struct db *db, struct push_item *items, size_t n)
+{
+	size_t *idx = xcalloc(n ? n : 1, sizeof(*idx)), m = 0;
+	char msg[512];
+	bool contract;
+
+	for (size_t i = 0; i < n; i++)
+		if (items[i].ready)
+			idx[m++] = i;
+	if (m == 0 || store_batch(db, items, idx, m, msg, sizeof(msg), &contract) == 0)
+		goto out;
+	/* Down: every push fails alike. An answer outside the contract is an
+	 * error for every push it concerns (never guessed). Otherwise one
+	 * element failed and took the statement with it: each goes alone. */
+	for (size_t i = 0; i < m; i++) {
+		struct push_result *r = items[idx[i]].result;
+
+		if (m == 1 || contract || db_is_down(db)) {
+			store_failed(db, msg, r);
+			if (contract)
+				r->error = "bad_outcome";
+			continue;
+		}
+		if (store_batch(db, items, &idx[i], 1, msg, sizeof(msg), &contract) < 0) {
+			store_failed(db, msg, r);
+			if (contract)
+				r->error = "bad_outcome";
+		}
+	}
+out:
+	free(idx);
+}
+
+void push_commit(struct db *db, struct push_item *items, size_t n, int flags)
+{
+	store(db, items, n);
+	if (flags & PUSH_NO_DEAD_LETTER)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct push_result *r = items[i].result;
+
+		if (!push_is_success(r->outcome) && !r->db_down)
+			file_dead_letter(db, items[i].push, items[i].dead_letter_budget, r);
+	}
 }
 
 /* Kept only while the source's dead letters stay within $12 bytes (< 0: no
@@ -99,8 +160,12 @@ static const struct db_stmt dead_letter_stmt = {
 	12
 };
 
-void push_file_dead_letter(struct db *db, const struct source *src, const struct push *p,
-			   const struct push_options *o, struct push_result *r)
+/* Keeps P in dead_letters with R's reason, setting R->dead_letter (or
+ * R->db_down when the database is away: then the caller spools P), within
+ * BUDGET bytes of its source's dead letters (< 0: no bound): past it, P is
+ * not kept and R->dead_letter_dropped is set. */
+static void file_dead_letter(struct db *db, const struct push *p, long long budget_bytes,
+			     struct push_result *r)
 {
 	char received[RLTIME_TEXT_LEN], size[24], budget[24];
 	const char *params[12];
@@ -110,7 +175,7 @@ void push_file_dead_letter(struct db *db, const struct source *src, const struct
 
 	push_received_text(p->received_us, received);
 	snprintf(size, sizeof(size), "%zu", p->body_len + (p->query ? strlen(p->query) : 0));
-	snprintf(budget, sizeof(budget), "%lld", push_dead_letter_budget(src, o));
+	snprintf(budget, sizeof(budget), "%lld", budget_bytes);
 	params[0] = p->source;
 	params[1] = r->error;
 	params[2] = r->message;

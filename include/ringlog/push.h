@@ -1,7 +1,9 @@
-/* The end-of-call pipeline: one push as it arrived -> the vendor's payload
- * decoded -> the canonical call -> one upsert in PostgreSQL, or a dead letter
- * that says why not. ingestd runs it live, the spool runs it when the
- * database is back, and `ringlog dead-letters replay` runs it again. */
+/* The end-of-call pipeline, one straight walk: a push as it arrived ->
+ * push_prepare (decode, map, inline audio; no database) -> push_commit (the
+ * calls of a batch in one statement, then the dead letters of the refused
+ * ones, on the same connection) -> the result the caller answers with.
+ * ingestd's writers, the spool drain and `ringlog dead-letters replay` all
+ * make these two calls (push_process is both, for one push). */
 #ifndef RINGLOG_PUSH_H
 #define RINGLOG_PUSH_H
 
@@ -27,6 +29,9 @@ struct push {
 	size_t body_len;
 	const char *request_id;   /* may be NULL */
 	int64_t received_us;      /* when it first arrived, µs since the epoch */
+	/* NULL: a push. "reconcile": a record pulled from the PBX's call log
+	 * (reconcile.h): a call already known stays as it is. */
+	const char *origin;
 };
 
 enum push_outcome {
@@ -34,6 +39,7 @@ enum push_outcome {
 	PUSH_UPDATED,   /* new content for a known call; the old one kept as a revision */
 	PUSH_DUPLICATE, /* the same content again: nothing changed */
 	PUSH_IGNORED,   /* a late "in progress" push for an ended call: kept, not applied */
+	PUSH_ERASED,    /* the call was erased (a tombstone refused its key): nothing stored, 200 */
 	PUSH_REJECTED,  /* the push cannot be a call: dead-lettered, 4xx */
 	PUSH_FAILED,    /* the database refused the statement: dead-lettered, 500 */
 };
@@ -68,36 +74,49 @@ struct push_options {
 	long long dead_letters_max;
 };
 
+/* The default of [ingest] dead_letters_max, also what the CLI's runs
+ * (reconcile) keep per source when the source says nothing. */
+#define PUSH_DEAD_LETTERS_MAX_DEFAULT (64LL << 20)
+
 enum push_flags {
 	PUSH_NO_DEAD_LETTER = 1, /* a replay: report a rejection, do not file it again */
 };
 
-/* Runs P through the whole pipeline for source SRC (NULL: the source is
- * unknown, which is a rejection): prepare, store, or file a dead letter.
- * Fills R; never fails otherwise. */
-void push_process(struct db *db, const struct source *src, const struct push *p,
-		  const struct push_options *o, int flags, struct push_result *r);
-
-/* A push decoded and mapped: the upsert's parameters, owned. */
+/* A push decoded and mapped: one element of the batch, owned. */
 struct push_ready;
 
 /* Decodes, maps and checks P for SRC without the database; an inline
  * recording is stored in O's blob store on the way. Returns what to store
- * (free with push_ready_free), or NULL with R holding the rejection. */
+ * (free with push_ready_free), or NULL with R holding the rejection (SRC
+ * NULL: the source is unknown, a rejection). */
 struct push_ready *push_prepare(const struct source *src, const struct push *p,
 				const struct push_options *o, struct push_result *r) RL_MUST_CHECK;
 void push_ready_free(struct push_ready *ready);
-/* Stores N prepared pushes, filling R[i] for READY[i]: one statement for
- * one, one pipelined transaction for several (if one of them fails, the
- * others are stored one by one). */
-void push_store(struct db *db, struct push_ready **ready, struct push_result **r, size_t n);
-/* Keeps P in dead_letters with R's reason, setting R->dead_letter (or
- * R->db_down when the database is away: then the caller spools P), within
- * the byte budget of SRC (NULL: unknown) and O: past it, P is not kept and
- * R->dead_letter_dropped is set. */
-void push_file_dead_letter(struct db *db, const struct source *src, const struct push *p,
-			   const struct push_options *o, struct push_result *r);
-/* The bytes of dead letters kept for SRC under O (< 0: no bound). */
+
+/* One push of a batch: as it arrived, what push_prepare made of it (NULL
+ * when refused), and its result (filled by push_prepare, then push_commit). */
+struct push_item {
+	const struct push *push;
+	struct push_ready *ready;
+	struct push_result *result;
+	long long dead_letter_budget; /* push_dead_letter_budget() of its source */
+};
+
+/* Commits N pushes on DB: the prepared ones in one statement and one
+ * transaction whatever N is (if that statement fails and the server is up,
+ * each is stored alone, so one bad push fails alone), then a dead letter for
+ * each push refused or failed (unless FLAGS has PUSH_NO_DEAD_LETTER).
+ * Every result is final when it returns: an outcome, or db_down (nothing
+ * written: the caller spools the push). */
+void push_commit(struct db *db, struct push_item *items, size_t n, int flags);
+
+/* push_prepare then push_commit for one push. */
+void push_process(struct db *db, const struct source *src, const struct push *p,
+		  const struct push_options *o, int flags, struct push_result *r);
+
+/* The bytes of dead letters kept for SRC under O (< 0: no bound): the
+ * source's own budget, else the daemon's. Past it a refusal is answered and
+ * counted but not kept (R->dead_letter_dropped). */
 long long push_dead_letter_budget(const struct source *src, const struct push_options *o);
 
 /* Decodes the payload of P as its content type says. Returns a new JSON
@@ -107,8 +126,12 @@ json_object *push_decode(const struct push *p, struct push_result *r) RL_MUST_CH
 void push_reject(struct push_result *r, unsigned status, const char *code, const char *field,
 		 const char *msg);
 
-/* True when the outcome means the call is in the database. */
+/* True when the push was accepted (200): the call is in the database, or
+ * was erased and must not be. */
 bool push_is_success(enum push_outcome o);
 const char *push_outcome_name(enum push_outcome o);
+/* The outcome ringlog_ingest_calls() named NAME; -1 for a name this build
+ * does not know (an error: never taken for another outcome). */
+int push_outcome_parse(const char *name);
 
 #endif

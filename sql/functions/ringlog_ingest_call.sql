@@ -3,7 +3,9 @@
 -- (new content for a known call; the old payload becomes a revision),
 -- 'duplicate' (nothing new in the payload: nothing changes), or 'ignored' (a
 -- "call in progress" push arriving after the call ended: kept as a revision,
--- not applied).
+-- not applied), or 'erased' (a trigger on call_keys refused the key: the
+-- call was erased and must not come back; nothing is stored).
+-- ringlog-ingestd calls it through ringlog_ingest_calls(jsonb), a batch.
 --
 -- A re-push never erases what was known: a field the new push lacks (NULL
 -- here) keeps its stored value; only a value that differs changes it. When a
@@ -135,6 +137,17 @@ BEGIN
         SELECT k.call_id, k.started_at INTO call_id, v_key_started FROM call_keys k
          WHERE k.source_id = p_source_id AND k.pbx_call_id = p_pbx_call_id
            FOR UPDATE;
+        IF call_id IS NULL THEN
+            -- No key inserted and none found: a BEFORE INSERT trigger on
+            -- call_keys suppressed it (an erased call, tombstoned). Nothing
+            -- is stored; a lead made for it above goes too.
+            IF v_new_lead THEN
+                DELETE FROM leads WHERE id = lead_id;
+            END IF;
+            lead_id := NULL;
+            outcome := 'erased';
+            RETURN;
+        END IF;
         SELECT * INTO v_old FROM calls WHERE id = call_id AND started_at = v_key_started;
     END IF;
 

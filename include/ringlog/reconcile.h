@@ -1,0 +1,63 @@
+/* Reconciliation (issue 15): the PBX's own call log, pulled for a window of
+ * time, each record stored through the push path (push_prepare and
+ * push_commit, origin "reconcile"): a call already known is a duplicate and
+ * changes nothing, a missing one is filled and the lead and task rules
+ * apply, a record that cannot be mapped is a dead letter. Voicenter's
+ * hub/cdr and Ringostat's calls/list (docs/reconcile.md). One pull of a
+ * source at a time across every node: a session advisory lock. */
+#ifndef RINGLOG_RECONCILE_H
+#define RINGLOG_RECONCILE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ringlog/compiler.h"
+#include "ringlog/db.h"
+#include "ringlog/push.h"
+#include "ringlog/source.h"
+
+struct reconcile_counts {
+	long long seen;     /* records read */
+	long long already;  /* already stored (duplicates; erased calls too) */
+	long long filled;   /* stored by this pull: pushes that were lost */
+	long long refused;  /* could not be mapped or stored: dead letters */
+	long long requests; /* HTTP requests made */
+};
+
+struct reconcile_run {
+	/* in */
+	struct db *db;
+	const struct source *src;
+	const struct push_options *push;
+	int64_t from, to;   /* the window, epoch seconds: [from, to) */
+	bool dry_run;       /* read and map only; store nothing */
+	long page_size;     /* most records one answer holds (0: the vendor's) */
+	long pace_ms;       /* least time between requests (-1: the vendor's) */
+	long timeout_ms;    /* of one request (0: 60 s) */
+	int max_retries;    /* on 429, 5xx, timeouts (0: 5) */
+	volatile int *cancel; /* may be NULL; non-zero stops between requests */
+	/* Called after each slice of the window is done (may be NULL). */
+	void (*progress)(void *ctx, int64_t done_until, const struct reconcile_counts *c);
+	void *ctx;
+	/* out */
+	struct reconcile_counts counts;
+	const char *error_kind; /* NULL, or auth, rate_limited, timeout, http, bad_answer,
+				 * unsupported, busy, database */
+	char error[300];
+};
+
+/* Pulls RUN->src's call log for the window and stores it. Returns 0 when
+ * the whole window was read, -1 with error_kind and error set (what was
+ * stored before the error stays). */
+int reconcile(struct reconcile_run *run) RL_MUST_CHECK;
+
+/* A record of Voicenter's Call Log (any JSON value; keys in any case) as the
+ * CDR Notification push it stands for: a new object, caller puts. */
+json_object *reconcile_voicenter_body(json_object *rec);
+
+/* Records RUN's outcome in reconcile_state (counts, last good pull, errors
+ * by kind). Returns 0 or -1. */
+int reconcile_record(struct db *db, const struct reconcile_run *run);
+
+#endif

@@ -29,6 +29,7 @@ static const char usage[] =
 	"  erase --phone +E164    erase a person (--source S, --dry-run)\n"
 	"  hold add|remove|list   legal holds on calls and leads\n"
 	"  audit list             who played, downloaded, exported\n"
+	"  reconcile S|--due      pull the PBX's own call log, fill in lost pushes\n"
 	"\n"
 	"The database is --database, else $RINGLOG_DATABASE_URL, else [database] url\n"
 	"in the config file (--config, $RINGLOG_CONFIG, /etc/ringlog/ringlog.conf),\n"
@@ -86,6 +87,10 @@ static const struct {
 	{ "maintain", cmd_maintain },
 	{ "webhook", cmd_webhook },
 	{ "webhooks", cmd_webhook },
+	{ "erase", cmd_erase },
+	{ "hold", cmd_hold },
+	{ "holds", cmd_hold },
+	{ "audit", cmd_audit },
 };
 
 int main(int argc, char **argv)

@@ -172,7 +172,7 @@ enum MHD_Result fetcher_handle_task_done(struct http_request *req, void *app)
 int fetcher_task_object(struct db *db, long long id, json_object **out, struct errbuf *e)
 {
 	char idtext[24];
-	const char *params[] = { idtext };
+	const char *params[] = { idtext, NULL }; /* no session: any task */
 	PGresult *res;
 
 	snprintf(idtext, sizeof(idtext), "%lld", id);

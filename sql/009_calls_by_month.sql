@@ -118,14 +118,6 @@ CREATE INDEX calls_leg_of ON calls (source_id, leg_of) WHERE leg_of IS NOT NULL;
 CREATE INDEX calls_source_started ON calls (source_id, started_at DESC, id DESC);
 CREATE INDEX calls_agent_started ON calls (agent, started_at DESC, id DESC) WHERE agent IS NOT NULL;
 
--- A call's key follows its row (statement triggers: a bulk insert pays
--- once); the function's body is in sql/functions/ringlog_call_key.sql,
--- applied right after this file in the same transaction (this is a stub so
--- the triggers can be created).
-CREATE FUNCTION ringlog_call_key() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE TRIGGER calls_key_insert AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_call_key();
-CREATE TRIGGER calls_key_update AFTER UPDATE ON calls REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_call_key();
-CREATE TRIGGER calls_key_delete AFTER DELETE ON calls REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_call_key();
+-- A call's key follows its row: statement triggers (a bulk insert pays
+-- once), made with their function in sql/functions/ringlog_call_key.sql,
+-- applied after the numbered files in the same transaction.

@@ -1,8 +1,7 @@
 -- Webhooks (issue 14): the CRM's subscriptions and the outbox of events
 -- written by triggers in the transaction of the change that causes them.
--- The trigger bodies live in sql/functions/ringlog_outbox_*.sql (applied
--- right after this file in the same transaction; stubs here so the triggers
--- can be created).
+-- The triggers and their functions live in sql/functions/ringlog_outbox_*.sql
+-- (applied after the numbered files, in the same transaction).
 
 CREATE TABLE webhooks (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -57,26 +56,3 @@ CREATE INDEX webhook_events_lead ON webhook_events (webhook_id, lead_id, id)
 CREATE INDEX webhook_events_failed ON webhook_events (occurred_at) WHERE state = 'failed';
 -- What fetcherd's sweep deletes once webhook_keep has passed.
 CREATE INDEX webhook_events_done ON webhook_events (occurred_at) WHERE state IN ('delivered', 'dropped');
-
-CREATE FUNCTION ringlog_outbox_calls() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE FUNCTION ringlog_outbox_leads() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE FUNCTION ringlog_outbox_tasks() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE FUNCTION ringlog_outbox_recordings() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-
-CREATE TRIGGER calls_outbox_insert AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_calls();
-CREATE TRIGGER calls_outbox_update AFTER UPDATE ON calls
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_calls();
-CREATE TRIGGER leads_outbox_insert AFTER INSERT ON leads REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_leads();
-CREATE TRIGGER tasks_outbox_insert AFTER INSERT ON tasks REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_tasks();
-CREATE TRIGGER tasks_outbox_update AFTER UPDATE ON tasks
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_tasks();
-CREATE TRIGGER recordings_outbox_insert AFTER INSERT ON recordings REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_recordings();
-CREATE TRIGGER recordings_outbox_update AFTER UPDATE ON recordings
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_recordings();

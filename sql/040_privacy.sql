@@ -72,11 +72,5 @@ CREATE INDEX audit_log_actor ON audit_log (actor, at);
 ALTER TABLE api_tokens ADD COLUMN scopes text[] NOT NULL DEFAULT '{}'
     CHECK (scopes <@ ARRAY['erase']::text[]);
 
--- The tombstone and the per-number guard (sql/functions/ringlog_erased_key.sql,
--- ringlog_erase_guard.sql; stubs here so the triggers can be created).
-CREATE FUNCTION ringlog_erased_key() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-CREATE FUNCTION ringlog_erase_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-CREATE TRIGGER call_keys_erased BEFORE INSERT ON call_keys
-    FOR EACH ROW EXECUTE FUNCTION ringlog_erased_key();
-CREATE TRIGGER calls_erase_guard BEFORE INSERT ON calls
-    FOR EACH ROW EXECUTE FUNCTION ringlog_erase_guard();
+-- The tombstone and the per-number guard are triggers made with their
+-- functions (sql/functions/ringlog_erased_key.sql, ringlog_erase_guard.sql).

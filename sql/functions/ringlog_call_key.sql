@@ -46,3 +46,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- Its triggers (made here, beside the function, by every `ringlog migrate`).
+CREATE OR REPLACE TRIGGER calls_key_insert AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_call_key();
+CREATE OR REPLACE TRIGGER calls_key_update AFTER UPDATE ON calls REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_call_key();
+CREATE OR REPLACE TRIGGER calls_key_delete AFTER DELETE ON calls REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_call_key();

@@ -38,3 +38,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
+
+-- Its triggers (made here, beside the function, by every `ringlog migrate`).
+CREATE OR REPLACE TRIGGER calls_erase_guard BEFORE INSERT ON calls
+    FOR EACH ROW EXECUTE FUNCTION ringlog_erase_guard();

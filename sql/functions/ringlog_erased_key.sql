@@ -19,3 +19,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
+
+-- Its triggers (made here, beside the function, by every `ringlog migrate`).
+CREATE OR REPLACE TRIGGER call_keys_erased BEFORE INSERT ON call_keys
+    FOR EACH ROW EXECUTE FUNCTION ringlog_erased_key();

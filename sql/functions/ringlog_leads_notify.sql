@@ -30,3 +30,13 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- Its triggers (made here, beside the function, by every `ringlog migrate`).
+CREATE OR REPLACE TRIGGER leads_notify_insert AFTER INSERT ON leads REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_leads_notify();
+CREATE OR REPLACE TRIGGER leads_notify_update AFTER UPDATE ON leads REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_leads_notify();
+CREATE OR REPLACE TRIGGER leads_notify_delete AFTER DELETE ON leads REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_leads_notify();
+CREATE OR REPLACE TRIGGER leads_notify_truncate AFTER TRUNCATE ON leads
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_leads_notify();

@@ -42,3 +42,10 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- Its triggers (made here, beside the function, by every `ringlog migrate`).
+CREATE OR REPLACE TRIGGER calls_outbox_insert AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_calls();
+CREATE OR REPLACE TRIGGER calls_outbox_update AFTER UPDATE ON calls
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_calls();

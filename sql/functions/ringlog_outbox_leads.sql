@@ -18,3 +18,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- Its triggers (made here, beside the function, by every `ringlog migrate`).
+CREATE OR REPLACE TRIGGER leads_outbox_insert AFTER INSERT ON leads REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_leads();

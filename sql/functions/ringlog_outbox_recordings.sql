@@ -42,3 +42,10 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- Its triggers (made here, beside the function, by every `ringlog migrate`).
+CREATE OR REPLACE TRIGGER recordings_outbox_insert AFTER INSERT ON recordings REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_recordings();
+CREATE OR REPLACE TRIGGER recordings_outbox_update AFTER UPDATE ON recordings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ringlog_outbox_recordings();

@@ -150,6 +150,21 @@ class RealAnswers(unittest.TestCase):
         fet("GET", f"/v1/click2call/{r.json().get('click2call_id', 0)}", auth="token")
         fet("POST", "/v1/click2call", {"agent": "dana@crm"}, auth="token")
         fet("POST", "/v1/ui/sessions", {"user": "gabor@crm"}, auth="token")
+        # webhooks (README "Webhooks") and erasure (README "Privacy")
+        w = fet("POST", "/v1/webhooks", {"name": "oa", "url": "https://crm.example/hooks",
+                                          "events": ["lead.created", "call.missed"]}, auth="token")
+        wid = w.json().get("id", 0)
+        fet("POST", "/v1/webhooks", {"name": "bad", "url": "https://crm.example/h", "events": ["nope"]},
+            auth="token")  # 400
+        fet("GET", "/v1/webhooks", auth="token")
+        fet("GET", f"/v1/webhooks/{wid}", auth="token")
+        fet("POST", f"/v1/webhooks/{wid}/rotate-secret", {"overlap_s": 60}, auth="token")
+        fet("DELETE", f"/v1/webhooks/{wid}", auth="token")
+        fet("GET", f"/v1/webhooks/{wid}", auth="token")  # 404
+        fet("POST", "/v1/erase", {"phone": "+36301234567", "dry_run": True}, auth="token")  # 403
+        dpo = ringlog("token", "add", "oa-dpo", "--scope", "erase").stdout.splitlines()[1]
+        fet("POST", "/v1/erase", {"phone": "+36301234567", "dry_run": True},
+            {"Authorization": "Bearer " + dpo})
         fet("GET", "/ui/")
         fet("HEAD", "/ui/app.js")
         for path in ("/healthz", "/readyz", "/metrics"):

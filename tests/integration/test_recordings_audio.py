@@ -41,7 +41,8 @@ class Audio(unittest.TestCase):
         reset_database()
         cls.pbx = FakePBX().start()
         add_source("acme", SECRET, "--fetch-url-template", cls.pbx.base() + "/rec/{ref}",
-                   "--fetch-auth", "basic", "--fetch-user", "crm", "--fetch-secret-file", secret_file())
+                   "--fetch-auth", "basic", "--fetch-user", "crm", "--fetch-secret-file", secret_file(),
+                   "--fetch-plain-http", "yes")  # the fake PBX is plain http on loopback
         cls.ingest = ingestd("audio-ingest", "--max-body", "8M")
         cls.fetch = fetcherd("audio-fetch", "--fetch-retry-base", "0")
         cls.auth = {"Authorization": "Bearer " + new_token("audio")}

@@ -57,7 +57,8 @@ class TwoNodes(unittest.TestCase):
         cls.s3 = _server
         cls.pbx = FakePBX().start()
         add_source("acme", SECRET, "--fetch-url-template", cls.pbx.base() + "/rec/{ref}",
-                   "--fetch-auth", "basic", "--fetch-user", "crm", "--fetch-secret-file", secret_file())
+                   "--fetch-auth", "basic", "--fetch-user", "crm", "--fetch-secret-file", secret_file(),
+                   "--fetch-plain-http", "yes")  # the fake PBX is plain http on loopback
         cls.daemons = []
         for node in ("a", "b"):
             staging = os.path.join(WORK, f"s3-node-{node}")  # each node's own disk

@@ -3,7 +3,8 @@
 # as root (without DESTDIR), or by hand against an image:
 #   the ringlog user (sysusers.d), /var/spool/ringlog and /var/lib/ringlog
 #   (tmpfiles.d), /etc/ringlog/ringlog.conf readable by the ringlog group,
-#   and a signing key for play URLs when there is none. Idempotent.
+#   a signing key for play URLs and a privacy key when there are none.
+#   Idempotent.
 #
 #   scripts/postinst.sh [--root DIR]
 # The Makefile passes where it installed things: SYSCONFDIR, SYSUSERSDIR,
@@ -27,13 +28,17 @@ if [ -f "$etc/ringlog.conf" ]; then
 	chgrp "$gid" "$etc/ringlog.conf"
 	chmod 640 "$etc/ringlog.conf"
 fi
-if [ ! -s "$etc/signing.key" ]; then
-	(umask 077 && head -c 32 /dev/urandom | base64 >"$etc/signing.key.new")
-	chgrp "$gid" "$etc/signing.key.new"
-	chmod 640 "$etc/signing.key.new"
-	mv "$etc/signing.key.new" "$etc/signing.key"
-	echo "postinst: made a signing key for play URLs in $etc/signing.key"
-fi
+# A key of 32 random bytes, readable by the ringlog group, unless there is one.
+make_key() {
+	[ -s "$etc/$1" ] && return 0
+	(umask 077 && head -c 32 /dev/urandom | base64 >"$etc/$1.new")
+	chgrp "$gid" "$etc/$1.new"
+	chmod 640 "$etc/$1.new"
+	mv "$etc/$1.new" "$etc/$1"
+	echo "postinst: made $2 in $etc/$1"
+}
+make_key signing.key "a signing key for play URLs"
+make_key privacy.key "the privacy key (hashes of erased calls and numbers)"
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
 	systemctl daemon-reload
 fi

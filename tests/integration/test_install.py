@@ -96,10 +96,13 @@ class Install(unittest.TestCase):
         for d in ("/var/spool/ringlog", "/var/lib/ringlog"):
             st = os.stat(self.path(d))
             self.assertEqual((stat.S_IMODE(st.st_mode), st.st_gid), (0o750, gid), d)
-        for f in ("/etc/ringlog/signing.key", "/etc/ringlog/ringlog.conf"):
+        for f in ("/etc/ringlog/signing.key", "/etc/ringlog/privacy.key", "/etc/ringlog/ringlog.conf"):
             st = os.stat(self.path(f))
             self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid), (0o640, 0, gid), f)
         self.assertGreaterEqual(os.path.getsize(self.path("/etc/ringlog/signing.key")), 32)
+        self.assertGreaterEqual(os.path.getsize(self.path("/etc/ringlog/privacy.key")), 32)
+        self.assertNotEqual(open(self.path("/etc/ringlog/signing.key")).read(),
+                            open(self.path("/etc/ringlog/privacy.key")).read())
 
     def test_4_installed_migrate_finds_the_installed_migrations(self):
         sql = self.path("/usr/share/ringlog/sql")

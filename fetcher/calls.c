@@ -260,15 +260,10 @@ int fetcher_call_object(struct fetcher *f, struct db *db, long long id, const ch
 	char idtext[24];
 	const char *params[] = { idtext };
 	struct source_set *set;
-	PGresult *res;
 
 	snprintf(idtext, sizeof(idtext), "%lld", id);
-	*out = NULL;
-	res = db_exec(db, &one_stmt, params, e);
-	if (!res)
+	if (fetcher_json_row(db, &one_stmt, params, out, e) < 0)
 		return -1;
-	*out = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
-	PQclear(res);
 	if (!*out)
 		return 0;
 	set = source_cache_get(f->sources);

@@ -268,6 +268,11 @@ enum MHD_Result fetcher_reply_db_error(struct http_request *req, struct db *db, 
 				       const struct errbuf *e);
 /* Parses one JSON value the database built; NULL if it is not JSON. */
 json_object *fetcher_json_parse(const char *text);
+/* Runs STMT with PARAMS on DB; *OUT is the JSON value of the first column of
+ * its first row (a new object, caller puts), or NULL when there is no row.
+ * Returns 0, or -1 with E filled (database). */
+int fetcher_json_row(struct db *db, const struct db_stmt *stmt, const char *const *params,
+		     json_object **out, struct errbuf *e) RL_MUST_CHECK;
 
 /* Numbers for people (phones.c): adds NAME_display (the E.164 digits at
  * E164_KEY formatted internationally, else the text at RAW_KEY, else null)

@@ -53,6 +53,19 @@ json_object *fetcher_json_parse(const char *text)
 	return json_tokener_parse(text);
 }
 
+int fetcher_json_row(struct db *db, const struct db_stmt *stmt, const char *const *params,
+		     json_object **out, struct errbuf *e)
+{
+	PGresult *res = db_exec(db, stmt, params, e);
+
+	*out = NULL;
+	if (!res)
+		return -1;
+	*out = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
+	PQclear(res);
+	return 0;
+}
+
 struct known_ctx {
 	const char *const *allowed;
 	const char *unknown;

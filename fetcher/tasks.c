@@ -156,14 +156,11 @@ enum MHD_Result fetcher_handle_task_done(struct http_request *req, void *app)
 	params[1] = fetcher_is_session(req) ? req->user : NULL; /* a session closes its own tasks */
 	db = fetcher_db(f);
 	res = db_exec(db, &done_stmt, params, &e);
-	if (res) {
-		PQclear(res);
-		res = db_exec(db, &one_stmt, params, &e);
-	}
 	if (!res)
 		return fetcher_reply_db_error(req, db, "task done", &e);
-	task = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
 	PQclear(res);
+	if (fetcher_json_row(db, &one_stmt, params, &task, &e) < 0)
+		return fetcher_reply_db_error(req, db, "task done", &e);
 	if (!task)
 		return http_reply_error(req, 404, "not_found", "no task has id %lld", id);
 	return http_reply_json(req, 200, task);
@@ -173,14 +170,7 @@ int fetcher_task_object(struct db *db, long long id, json_object **out, struct e
 {
 	char idtext[24];
 	const char *params[] = { idtext, NULL }; /* no session: any task */
-	PGresult *res;
 
 	snprintf(idtext, sizeof(idtext), "%lld", id);
-	*out = NULL;
-	res = db_exec(db, &one_stmt, params, e);
-	if (!res)
-		return -1;
-	*out = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
-	PQclear(res);
-	return 0;
+	return fetcher_json_row(db, &one_stmt, params, out, e);
 }

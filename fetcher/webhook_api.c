@@ -114,13 +114,10 @@ static enum MHD_Result reply_one(struct http_request *req, struct db *db, const 
 {
 	const char *params[] = { id };
 	struct errbuf e;
-	PGresult *res = db_exec(db, &one_stmt, params, &e);
 	json_object *obj;
 
-	if (!res)
+	if (fetcher_json_row(db, &one_stmt, params, &obj, &e) < 0)
 		return fetcher_reply_db_error(req, db, "webhook", &e);
-	obj = PQntuples(res) ? fetcher_json_parse(PQgetvalue(res, 0, 0)) : NULL;
-	PQclear(res);
 	if (!obj)
 		return http_reply_error(req, 404, "not_found", "no webhook has id %s", id);
 	if (secret)

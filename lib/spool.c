@@ -295,46 +295,79 @@ static void forget(struct spool *s, const char *name, long long size)
 	s->bytes -= size;
 }
 
-size_t spool_drain(struct spool *s, spool_fn fn, void *ctx)
+/* One spooled push read into memory, for a batch of the drain. */
+struct spooled {
+	char *name;
+	struct buf data;
+	json_object *header;
+	struct push push;
+};
+
+/* Reads spooled files from NAMES[*NEXT] on into BATCH, up to MAX pushes and
+ * about SPOOL_BATCH_BYTES; an unreadable file is set aside under a name the
+ * drain skips, never deleted. Returns how many were read. */
+static size_t read_batch(struct spool *s, char **names, size_t count, size_t *next,
+			 struct spooled *batch, size_t max)
 {
-	size_t count, done = 0, i;
+	size_t n = 0, bytes = 0;
+
+	while (*next < count && n < max && bytes < SPOOL_BATCH_BYTES) {
+		struct spooled *b = &batch[n];
+
+		b->name = names[(*next)++];
+		b->data = (struct buf)BUF_INIT;
+		b->header = NULL;
+		if (read_file(s, b->name, &b->data) < 0 || decode(&b->data, &b->header, &b->push) < 0) {
+			char bad[80];
+
+			snprintf(bad, sizeof(bad), "%s.corrupt", b->name);
+			renameat(s->dir_fd, b->name, s->dir_fd, bad);
+			s->depth--;
+			log_msg(LOG_ERR, "spool file %s/%s is unreadable: kept as %s", s->dir, b->name, bad);
+			json_object_put(b->header);
+			buf_release(&b->data);
+			continue;
+		}
+		bytes += b->data.len;
+		n++;
+	}
+	return n;
+}
+
+size_t spool_drain(struct spool *s, size_t max_batch, spool_fn fn, void *ctx)
+{
+	size_t count, next = 0, done = 0, n, dealt;
+	struct spooled *batch;
+	struct push *pushes;
 	char **names;
 
 	if (pthread_mutex_trylock(&s->drain_lock) != 0)
 		return 0;
+	if (max_batch == 0)
+		max_batch = 1;
 	names = list_files(s, &count);
-	for (i = 0; i < count; i++) {
-		struct buf data = BUF_INIT;
-		json_object *header = NULL;
-		struct push p;
-		int rc;
-
-		if (read_file(s, names[i], &data) < 0 || decode(&data, &header, &p) < 0) {
-			/* Unreadable: set aside under a name the drain skips, never deleted. */
-			char bad[80];
-
-			snprintf(bad, sizeof(bad), "%s.corrupt", names[i]);
-			renameat(s->dir_fd, names[i], s->dir_fd, bad);
-			s->depth--;
-			log_msg(LOG_ERR, "spool file %s/%s is unreadable: kept as %s", s->dir, names[i], bad);
-			rc = 0;
-		} else {
-			rc = fn(ctx, &p);
-			if (rc == 0) {
-				forget(s, names[i], (long long)data.len);
-				done++;
-			}
+	batch = xcalloc(max_batch, sizeof(*batch));
+	pushes = xcalloc(max_batch, sizeof(*pushes));
+	do {
+		n = read_batch(s, names, count, &next, batch, max_batch);
+		for (size_t i = 0; i < n; i++)
+			pushes[i] = batch[i].push;
+		dealt = n ? fn(ctx, pushes, n) : 0;
+		for (size_t i = 0; i < n; i++) {
+			if (i < dealt)
+				forget(s, batch[i].name, (long long)batch[i].data.len);
+			json_object_put(batch[i].header);
+			buf_release(&batch[i].data);
 		}
-		json_object_put(header);
-		buf_release(&data);
-		if (rc < 0)
-			break;
-	}
+		done += dealt < n ? dealt : n;
+	} while (n > 0 && dealt >= n);
 	if (done)
 		fsync(s->dir_fd);
-	for (i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+	free(batch);
+	free(pushes);
 	pthread_mutex_unlock(&s->drain_lock);
 	return done;
 }

@@ -21,11 +21,15 @@ void spool_close(struct spool *s);
  * full, over the size limit, I/O error): then nothing was kept. Thread-safe. */
 int spool_put(struct spool *s, const struct push *p, struct errbuf *e) RL_MUST_CHECK;
 
-/* Called for each spooled push, oldest first. Return 0 when the push is dealt
- * with (it is then removed), -1 to stop draining and keep it. */
-typedef int (*spool_fn)(void *ctx, const struct push *p);
-/* Drains the spool through FN. Returns how many pushes were removed. */
-size_t spool_drain(struct spool *s, spool_fn fn, void *ctx);
+/* Called with N (>= 1) spooled pushes, oldest first. Returns how many of
+ * them, counted from the first, are dealt with: those are removed; fewer
+ * than N stops the drain and keeps the rest for the next one. */
+typedef size_t (*spool_fn)(void *ctx, const struct push *pushes, size_t n);
+/* Drains the spool through FN in batches of at most MAX_BATCH pushes (fewer
+ * when their bodies pass SPOOL_BATCH_BYTES together), oldest first.
+ * Returns how many pushes were removed. */
+#define SPOOL_BATCH_BYTES (8 << 20)
+size_t spool_drain(struct spool *s, size_t max_batch, spool_fn fn, void *ctx);
 /* Pushes waiting, and their bytes on disk. */
 size_t spool_depth(struct spool *s);
 long long spool_bytes(struct spool *s);

@@ -42,6 +42,25 @@ class Outage(IngestCase):
         wait_for(lambda: "ringlog_spool_pushes 0" in request(self.port, "GET", "/metrics").body.decode(),
                  what="the spool gauge")
 
+    def test_the_drain_stores_the_spool_in_batches_in_order(self):
+        # A spool of hundreds of pushes drains in a few transactions (the
+        # writers' batches), not one per push, and keeps arrival order.
+        pg_stop()
+        n = 300
+        for i in range(n):
+            r = self.push({"call_id": "b-%d" % (i % 250), "direction": "in",
+                           "started_at": 1750065605 + i, "billsec": i})
+            self.assertEqual(r.json()["status"], "spooled", r)
+        pg_start()
+        wait_for(lambda: not spool_files(self.daemon), timeout=90, what="the spool to drain")
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE pbx_call_id LIKE 'b-%%'"), 250)
+        # the 50 calls pushed twice hold their second push
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE pbx_call_id LIKE 'b-%%' "
+                                "AND revision = 2 AND billable_s >= 250"), 50)
+        # each call row carries the id of the transaction that wrote it
+        transactions = scalar("SELECT count(DISTINCT xmin::text) FROM calls WHERE pbx_call_id LIKE 'b-%%'")
+        self.assertLessEqual(transactions, n // 20, "the drain stored one push per transaction")
+
     def test_spool_full_is_503_with_retry_after(self):
         self.daemon.stop()
         from harness import ingestd

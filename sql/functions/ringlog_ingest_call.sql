@@ -40,9 +40,11 @@
 -- by a second look, so twenty simultaneous pushes from one new number make
 -- one lead. The common paths (known lead, extension-only call) take no lock.
 --
--- Performance: ringlog_time() is inlined below (a SQL helper in a
--- PL/pgSQL expression is planned again on every call), the source's
--- settings and the agent mapping are read only when a rule needs them.
+-- The rules' predicates (ringlog_call_missed, ringlog_call_by_agent), the
+-- name of a new lead (ringlog_call_lead_name), the times (ringlog_time) and
+-- the task rules (ringlog_tasks_*) each have one home, shared with the batch
+-- path of ringlog_ingest_calls. Performance: the source's settings and the
+-- agent mapping are read only when a rule needs them.
 CREATE OR REPLACE FUNCTION ringlog_ingest_call(
     p_source_id bigint, p_pbx_call_id text, p_direction text, p_disposition text,
     p_caller text, p_caller_e164 text, p_caller_name text,
@@ -56,16 +58,13 @@ CREATE OR REPLACE FUNCTION ringlog_ingest_call(
 LANGUAGE plpgsql AS $$
 DECLARE
     -- "…+00" is absolute; anything else is wall-clock time in the zone.
-    v_started  timestamptz := CASE WHEN right(p_started_at, 3) = '+00' THEN p_started_at::timestamptz
-                                   ELSE p_started_at::timestamp AT TIME ZONE p_time_zone END;
-    v_answered timestamptz := CASE WHEN right(p_answered_at, 3) = '+00' THEN p_answered_at::timestamptz
-                                   ELSE p_answered_at::timestamp AT TIME ZONE p_time_zone END;
-    v_ended    timestamptz := CASE WHEN right(p_ended_at, 3) = '+00' THEN p_ended_at::timestamptz
-                                   ELSE p_ended_at::timestamp AT TIME ZONE p_time_zone END;
+    v_started  timestamptz := ringlog_time(p_started_at, p_time_zone);
+    v_answered timestamptz := ringlog_time(p_answered_at, p_time_zone);
+    v_ended    timestamptz := ringlog_time(p_ended_at, p_time_zone);
     v_old      calls%ROWTYPE;
     v_key_started timestamptz;
     v_phone    text;    -- the other party, when the lead rules apply to it
-    v_missed   boolean := p_direction = 'in' AND p_disposition NOT IN ('answered', 'in_progress');
+    v_missed   boolean := ringlog_call_missed(p_direction, p_disposition);
     v_create   boolean; -- the source creates leads and tasks (read when needed)
     v_default  text;    -- its default responsible
     v_locked   boolean := false;
@@ -75,18 +74,12 @@ DECLARE
     v_unmapped boolean := false;
 BEGIN
     -- Only durations sent (Voicenter, Ringostat): the times follow from them.
-    IF v_ended IS NULL AND p_duration_s IS NOT NULL AND p_disposition <> 'in_progress' THEN
-        v_ended := v_started + p_duration_s * interval '1 second';
-    END IF;
-    IF v_answered IS NULL AND p_disposition = 'answered' AND p_billable_s IS NOT NULL
-       AND v_ended IS NOT NULL THEN
-        v_answered := greatest(v_started, v_ended - p_billable_s * interval '1 second');
-    END IF;
+    v_ended := ringlog_call_ended(v_started, v_ended, p_duration_s, p_disposition);
+    v_answered := ringlog_call_answered(v_started, v_answered, v_ended, p_billable_s, p_disposition);
 
     -- An answered or outbound call names the agent who took or made it:
     -- its CRM user (and the source's settings, in the same look-up).
-    v_agent_call := p_agent IS NOT NULL AND p_leg_of IS NULL AND p_direction <> 'internal'
-                    AND (p_disposition = 'answered' OR (p_direction = 'out' AND p_disposition <> 'in_progress'));
+    v_agent_call := ringlog_call_by_agent(p_agent, p_leg_of, p_direction, p_disposition);
     IF v_agent_call THEN
         SELECT s.create_leads, s.default_responsible, a.crm_user, a.crm_user IS NULL
           INTO v_create, v_default, v_user, v_unmapped
@@ -116,9 +109,7 @@ BEGIN
         -- A new number: its lead first, so the call row is written once.
         IF v_locked AND lead_id IS NULL THEN
             INSERT INTO leads (phone, name, responsible, origin)
-            VALUES (v_phone,
-                    CASE WHEN p_direction = 'in' THEN coalesce(nullif(p_caller_name, ''), '+' || v_phone)
-                         ELSE '+' || v_phone END,
+            VALUES (v_phone, ringlog_call_lead_name(p_direction, p_caller_name, v_phone),
                     coalesce(v_user, v_default), 'ringlog')
             RETURNING id INTO lead_id;
             v_new_lead := true;
@@ -233,38 +224,24 @@ BEGIN
                END;
     END IF;
 
+    -- The task rules (ringlog_tasks_*, shared with the batch path).
     IF v_locked AND v_missed THEN
-        INSERT INTO tasks (kind, lead_id, call_id, assignee, source_id)
-        SELECT 'missed_call', l.id, call_id, coalesce(l.responsible, v_default), p_source_id
-          FROM leads l
-         WHERE l.id = lead_id
-           AND NOT EXISTS (SELECT 1 FROM tasks t
-                            WHERE t.lead_id = l.id AND t.kind = 'missed_call'
-                              AND (t.status = 'open' OR t.call_id = ringlog_ingest_call.call_id));
+        PERFORM ringlog_tasks_missed_open(ARRAY[lead_id], ARRAY[call_id], ARRAY[p_source_id],
+                                          ARRAY[v_default]);
     END IF;
-
-    -- An answered call closes the lead's earlier missed-call tasks (looked
-    -- for first: a SELECT costs less than starting an UPDATE that finds
-    -- nothing). Gates stay in PL/pgSQL: a boolean inside the SQL folds every
-    -- custom plan to nothing, so the plan cache never settles on the generic
-    -- plan and plans the statement again on every call.
+    -- Looked for first: a SELECT costs less than starting an UPDATE that
+    -- finds nothing. Gates stay in PL/pgSQL: a boolean inside the SQL folds
+    -- every custom plan to nothing, so the plan cache never settles on the
+    -- generic plan and plans the statement again on every call.
     IF p_disposition = 'answered' AND lead_id IS NOT NULL
        AND EXISTS (SELECT 1 FROM tasks t
                     WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'
                       AND t.status = 'open') THEN
-        UPDATE tasks t SET status = 'done', done_at = now()
-          FROM call_keys k
-         WHERE t.lead_id = ringlog_ingest_call.lead_id AND t.kind = 'missed_call'
-           AND t.status = 'open' AND k.call_id = t.call_id AND k.started_at <= v_started;
+        PERFORM ringlog_tasks_missed_close(ARRAY[lead_id], ARRAY[v_started]);
     END IF;
-
-    -- An agent mapped to nobody: a settings task for the default responsible.
-    IF v_unmapped AND v_create AND NOT EXISTS (
-            SELECT 1 FROM tasks t
-             WHERE t.source_id = p_source_id AND t.extension = p_agent
-               AND t.kind = 'check_agent_mapping' AND t.status = 'open') THEN
-        INSERT INTO tasks (kind, call_id, assignee, source_id, extension)
-        VALUES ('check_agent_mapping', call_id, v_default, p_source_id, p_agent);
+    IF v_unmapped AND v_create THEN
+        PERFORM ringlog_tasks_mapping_open(ARRAY[p_source_id], ARRAY[p_agent], ARRAY[call_id],
+                                           ARRAY[v_default]);
     END IF;
 END
 $$;

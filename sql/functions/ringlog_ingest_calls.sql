@@ -23,7 +23,8 @@
 -- of their call and of their number in the batch: the common case) are
 -- stored by a fixed number of statements whatever their number: keys,
 -- leads of new numbers, calls, recordings, tasks, each one statement. The
--- rules are ringlog_ingest_call's: the per-number lock (ringlog_lead_lock)
+-- rules are ringlog_ingest_call's, from the same homes (ringlog_time,
+-- ringlog_call_*, ringlog_tasks_*): the per-number lock (ringlog_lead_lock)
 -- is taken for every number whose rule may create a lead or a task, in
 -- ascending order and before anything is written, then the leads are read
 -- again. The other elements -- a re-push, a call or a number twice in the
@@ -105,10 +106,7 @@ BEGIN
     SELECT b.ord, b.source_id, b.pbx_call_id, b.direction, b.disposition, b.caller,
            b.caller_e164, b.caller_name, b.callee, b.callee_e164, b.did, b.agent, b.agent_name,
            b.started_text, b.answered_text, b.ended_text, b.time_zone, t.started,
-           CASE WHEN t.answered IS NULL AND b.disposition = 'answered' AND b.billable_s IS NOT NULL
-                     AND t.ended2 IS NOT NULL
-                THEN greatest(t.started, t.ended2 - b.billable_s * interval '1 second')
-                ELSE t.answered END,
+           ringlog_call_answered(t.started, t.answered, t.ended2, b.billable_s, b.disposition),
            t.ended2, b.duration_s, b.billable_s, b.recordings, b.raw, b.received_at, b.leg_of,
            b.transport, b.pulled, b.phone, b.missed, b.agent_call, b.fast,
            so.create_leads, so.default_responsible,
@@ -136,30 +134,21 @@ BEGIN
                            coalesce(x.j->>'origin' = 'reconcile', false) AS pulled,
                            ringlog_other_party(x.j->>'direction', x.j->>'caller_e164',
                                                x.j->>'callee_e164', x.j->>'leg_of') AS phone,
-                           x.j->>'direction' = 'in' AND x.j->>'disposition' NOT IN ('answered', 'in_progress')
-                               AS missed,
-                           x.j->>'agent' IS NOT NULL AND x.j->>'leg_of' IS NULL
-                               AND x.j->>'direction' <> 'internal'
-                               AND (x.j->>'disposition' = 'answered'
-                                    OR (x.j->>'direction' = 'out' AND x.j->>'disposition' <> 'in_progress'))
-                               AS agent_call
+                           ringlog_call_missed(x.j->>'direction', x.j->>'disposition') AS missed,
+                           ringlog_call_by_agent(x.j->>'agent', x.j->>'leg_of', x.j->>'direction',
+                                                 x.j->>'disposition') AS agent_call
                       FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(j, ord)) e) b
       LEFT JOIN sources so ON b.fast AND so.id = b.source_id
       LEFT JOIN agents a ON b.agent_call AND b.fast AND a.source_id = b.source_id AND a.extension = b.agent
       CROSS JOIN LATERAL (
-          SELECT CASE WHEN NOT b.fast THEN NULL
-                      WHEN right(b.started_text, 3) = '+00' THEN b.started_text::timestamptz
-                      ELSE b.started_text::timestamp AT TIME ZONE b.time_zone END AS started,
-                 CASE WHEN NOT b.fast THEN NULL
-                      WHEN right(b.answered_text, 3) = '+00' THEN b.answered_text::timestamptz
-                      ELSE b.answered_text::timestamp AT TIME ZONE b.time_zone END AS answered,
-                 CASE WHEN NOT b.fast THEN NULL
-                      WHEN right(b.ended_text, 3) = '+00' THEN b.ended_text::timestamptz
-                      ELSE b.ended_text::timestamp AT TIME ZONE b.time_zone END AS ended) t0
+          SELECT CASE WHEN b.fast THEN ringlog_time(b.started_text, b.time_zone) END AS started,
+                 CASE WHEN b.fast THEN ringlog_time(b.answered_text, b.time_zone) END AS answered,
+                 CASE WHEN b.fast THEN ringlog_time(b.ended_text, b.time_zone) END AS ended
+          OFFSET 0) t0
       CROSS JOIN LATERAL (
           SELECT t0.started, t0.answered,
-                 CASE WHEN t0.ended IS NULL AND b.duration_s IS NOT NULL AND b.disposition <> 'in_progress'
-                      THEN t0.started + b.duration_s * interval '1 second' ELSE t0.ended END AS ended2) t;
+                 ringlog_call_ended(t0.started, t0.ended, b.duration_s, b.disposition) AS ended2
+          OFFSET 0) t;
 
     IF EXISTS (SELECT 1 FROM ringlog_stage st WHERE st.fast) THEN
         -- A rule that may create a lead or a task takes the number's lock
@@ -190,9 +179,7 @@ BEGIN
         -- New numbers: their leads, one each.
         WITH nl AS (
             INSERT INTO leads (phone, name, responsible, origin)
-            SELECT st.phone,
-                   CASE WHEN st.direction = 'in' THEN coalesce(nullif(st.caller_name, ''), '+' || st.phone)
-                        ELSE '+' || st.phone END,
+            SELECT st.phone, ringlog_call_lead_name(st.direction, st.caller_name, st.phone),
                    coalesce(st.agent_user, st.default_resp), 'ringlog'
               FROM ringlog_stage st WHERE st.fast AND st.locked AND st.lead_id IS NULL
              ORDER BY st.idx
@@ -222,32 +209,25 @@ BEGIN
           FROM ringlog_stage st, jsonb_array_elements(st.recordings) WITH ORDINALITY AS e(rec, ord)
          WHERE st.fast;
 
-        -- A missed call: a task for the lead's responsible, one open per lead.
-        INSERT INTO tasks (kind, lead_id, call_id, assignee, source_id)
-        SELECT 'missed_call', l.id, st.key_id, coalesce(l.responsible, st.default_resp), st.source_id
-          FROM ringlog_stage st JOIN leads l ON l.id = st.lead_id
-         WHERE st.fast AND st.locked AND st.missed
-           AND NOT EXISTS (SELECT 1 FROM tasks t
-                            WHERE t.lead_id = l.id AND t.kind = 'missed_call'
-                              AND (t.status = 'open' OR t.call_id = st.key_id));
-
-        -- An answered call closes the lead's missed-call tasks of earlier calls.
-        UPDATE tasks t SET status = 'done', done_at = now()
-          FROM ringlog_stage st, call_keys k
-         WHERE st.fast AND st.disposition = 'answered' AND st.lead_id IS NOT NULL
-           AND t.lead_id = st.lead_id AND t.kind = 'missed_call' AND t.status = 'open'
-           AND k.call_id = t.call_id AND k.started_at <= st.started;
-
-        -- An agent mapped to nobody: one open settings task per extension.
-        INSERT INTO tasks (kind, call_id, assignee, source_id, extension)
-        SELECT DISTINCT ON (st.source_id, st.agent)
-               'check_agent_mapping', st.key_id, st.default_resp, st.source_id, st.agent
-          FROM ringlog_stage st
-         WHERE st.fast AND st.unmapped AND st.create_leads
-           AND NOT EXISTS (SELECT 1 FROM tasks t
-                            WHERE t.source_id = st.source_id AND t.extension = st.agent
-                              AND t.kind = 'check_agent_mapping' AND t.status = 'open')
-         ORDER BY st.source_id, st.agent, st.idx;
+        -- The task rules (ringlog_tasks_*, shared with ringlog_ingest_call).
+        PERFORM ringlog_tasks_missed_open(array_agg(st.lead_id ORDER BY st.idx),
+                                          array_agg(st.key_id ORDER BY st.idx),
+                                          array_agg(st.source_id ORDER BY st.idx),
+                                          array_agg(st.default_resp ORDER BY st.idx))
+           FROM ringlog_stage st
+          WHERE st.fast AND st.locked AND st.missed AND st.lead_id IS NOT NULL
+         HAVING count(*) > 0;
+        PERFORM ringlog_tasks_missed_close(array_agg(st.lead_id), array_agg(st.started))
+           FROM ringlog_stage st
+          WHERE st.fast AND st.disposition = 'answered' AND st.lead_id IS NOT NULL
+         HAVING count(*) > 0;
+        PERFORM ringlog_tasks_mapping_open(array_agg(st.source_id ORDER BY st.idx),
+                                           array_agg(st.agent ORDER BY st.idx),
+                                           array_agg(st.key_id ORDER BY st.idx),
+                                           array_agg(st.default_resp ORDER BY st.idx))
+           FROM ringlog_stage st
+          WHERE st.fast AND st.unmapped AND st.create_leads
+         HAVING count(*) > 0;
     END IF;
 
     -- Every row in order: the fast ones are stored; the others now.

@@ -6,7 +6,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 SET client_min_messages = warning;
 TRUNCATE call_revisions, recordings, tasks, calls, leads, agents, dead_letters, sources
     RESTART IDENTITY CASCADE;
-SELECT plan(36);
+SELECT plan(43);
 
 INSERT INTO sources (name, auth_mode, default_responsible) VALUES ('pbx', 'none', 'boss');
 INSERT INTO agents (source_id, extension, crm_user) VALUES (1, '1002', 'eva@crm');
@@ -91,6 +91,38 @@ SELECT is((SELECT did FROM calls WHERE pbx_call_id = 'c8'), '97235551234', 'the 
 SELECT is(pg_temp.push('c8', 'in', 'answered', '972570000004', '1002', '2025-06-16 14:00:00+00', '1002',
                        p_raw => '{"_csv": ["c8"], "uuid": "x"}', p_transport => '{uuid}'),
           'duplicate', 'a transport parameter is not content');
+
+-- The same rules through the batch path (ringlog_ingest_calls with new
+-- calls stored set-based): a batch of four calls.
+SELECT is(pg_temp.push('b0', 'in', 'missed', '972590000010', NULL, '2025-06-17 08:00:00+00'),
+          'stored', 'batch: an earlier missed call of a number');
+SELECT is((SELECT string_agg(idx || ':' || outcome, ',' ORDER BY idx) FROM ringlog_ingest_calls(
+    jsonb_build_array(
+        '{"source_id": 1, "call_id": "b1", "direction": "in", "disposition": "answered",
+          "caller": "972590000011", "caller_e164": "972590000011", "caller_name": "Rina",
+          "callee": "1002", "agent": "1002", "started_at": "2025-06-17 09:00:00+00",
+          "time_zone": "UTC", "received_at": "2025-06-17 10:00:00+00", "duration_s": 70, "billable_s": 60, "raw": {"id": "b1"}}'::jsonb,
+        '{"source_id": 1, "call_id": "b2", "direction": "in", "disposition": "busy",
+          "caller": "972590000012", "caller_e164": "972590000012",
+          "started_at": "2025-06-17 09:01:00+00", "time_zone": "UTC", "received_at": "2025-06-17 10:00:00+00", "raw": {"id": "b2"}}'::jsonb,
+        '{"source_id": 1, "call_id": "b3", "direction": "out", "disposition": "answered",
+          "caller": "1099", "agent": "1099", "callee": "972590000013", "callee_e164": "972590000013",
+          "started_at": "2025-06-17 09:02:00+00", "time_zone": "UTC", "received_at": "2025-06-17 10:00:00+00", "raw": {"id": "b3"}}'::jsonb,
+        '{"source_id": 1, "call_id": "b4", "direction": "in", "disposition": "answered",
+          "caller": "972590000010", "caller_e164": "972590000010", "agent": "1002",
+          "started_at": "2025-06-17 09:03:00+00", "time_zone": "UTC", "received_at": "2025-06-17 10:00:00+00", "raw": {"id": "b4"}}'::jsonb))),
+    '1:stored,2:stored,3:stored,4:stored', 'batch: four new calls stored');
+SELECT is((SELECT name || ' ' || responsible FROM leads WHERE phone = '972590000011'), 'Rina eva@crm',
+          'batch: a new caller''s lead, named by the caller, for the answering agent''s user');
+SELECT is((SELECT ended_at - started_at || ' ' || (ended_at - answered_at) FROM calls
+            WHERE pbx_call_id = 'b1'), '00:01:10 00:01:00', 'batch: times derived from durations');
+SELECT is((SELECT l.name || ' ' || t.assignee FROM tasks t JOIN leads l ON l.id = t.lead_id
+            WHERE t.kind = 'missed_call' AND t.status = 'open' AND l.phone = '972590000012'),
+          '+972590000012 boss', 'batch: a missed call, a lead named by its number, a task');
+SELECT is((SELECT count(*)::int FROM tasks WHERE kind = 'check_agent_mapping' AND extension = '1099'
+              AND status = 'open' AND assignee = 'boss'), 1, 'batch: an unmapped agent, a settings task');
+SELECT is((SELECT t.status FROM tasks t JOIN leads l ON l.id = t.lead_id
+            WHERE l.phone = '972590000010'), 'done', 'batch: the answer closes the earlier missed call''s task');
 
 -- The upsert of leads (CRM sync, lead add, lead import).
 SELECT is((SELECT outcome || ' ' || linked_calls FROM ringlog_upsert_leads(

@@ -61,6 +61,8 @@ extern const struct http_route ingest_routes[];
 
 /* Registers the daemon's metrics; call once before serving. */
 void ingest_metrics_register(struct ingest *in);
+/* Registers the reconciliation metrics (read from reconcile_state). */
+void ingest_reconcile_metrics_register(struct ingest *in);
 
 /* True when the request proves it comes from SRC: HTTP Basic, X-Api-Key or
  * key= as the source allows. */

@@ -294,6 +294,7 @@ void ingest_metrics_register(struct ingest *in)
 	metrics_register(&phone_invalid);
 	dead_letters_pending.ctx = in;
 	metrics_register(&dead_letters_pending);
+	ingest_reconcile_metrics_register(in);
 	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++)
 		metrics_register(&lookups[i]);
 	events_written_total.ctx = in;

@@ -31,6 +31,11 @@ struct ctx {
 	struct timespec last_request;
 };
 
+/* Every KIND fail() is given, but "busy" (not a pull: nothing is recorded). */
+const char *const reconcile_error_kinds[] = {
+	"auth", "rate_limited", "timeout", "http", "bad_answer", "database", "unsupported", "cancelled", NULL,
+};
+
 static int fail(struct reconcile_run *run, const char *kind, const char *fmt, ...) RL_PRINTF(3, 4);
 
 static int fail(struct reconcile_run *run, const char *kind, const char *fmt, ...)
@@ -572,33 +577,32 @@ out:
 
 int reconcile_record(struct db *db, const struct reconcile_run *run)
 {
+	/* filled is not here: ringlog_reconcile_filled counts the calls in
+	 * the transactions that store them. */
 	static const struct db_stmt st = {
 		"reconcile_record",
 		"INSERT INTO reconcile_state AS s (source_id, last_run_at, last_ok_at, pulled_until, seen,"
-		" filled, refused, errors, last_error)"
+		" refused, errors, last_error)"
 		" VALUES ($1::bigint, now(), CASE WHEN $2 = '' THEN now() END,"
-		"  CASE WHEN $2 = '' THEN to_timestamp($3::double precision) END, $4::bigint, $5::bigint,"
-		"  $6::bigint, CASE WHEN $2 = '' THEN '{}' ELSE jsonb_build_object($2, 1) END, nullif($7, ''))"
+		"  CASE WHEN $2 = '' THEN to_timestamp($3::double precision) END, $4::bigint,"
+		"  $5::bigint, CASE WHEN $2 = '' THEN '{}' ELSE jsonb_build_object($2, 1) END, nullif($6, ''))"
 		" ON CONFLICT (source_id) DO UPDATE SET last_run_at = now(),"
 		"  last_ok_at = coalesce(EXCLUDED.last_ok_at, s.last_ok_at),"
 		"  pulled_until = coalesce(EXCLUDED.pulled_until, s.pulled_until),"
-		"  seen = s.seen + EXCLUDED.seen, filled = s.filled + EXCLUDED.filled,"
-		"  refused = s.refused + EXCLUDED.refused,"
+		"  seen = s.seen + EXCLUDED.seen, refused = s.refused + EXCLUDED.refused,"
 		"  errors = CASE WHEN $2 = '' THEN s.errors"
 		"   ELSE s.errors || jsonb_build_object($2, coalesce((s.errors->>$2)::bigint, 0) + 1) END,"
 		"  last_error = CASE WHEN $2 = '' THEN s.last_error ELSE EXCLUDED.last_error END",
-		7
+		6
 	};
-	char sid[24], until[24], seen[24], filled[24], refused[24];
-	const char *params[] = { sid, run->error_kind ? run->error_kind : "", until, seen, filled, refused,
-				 run->error };
+	char sid[24], until[24], seen[24], refused[24];
+	const char *params[] = { sid, run->error_kind ? run->error_kind : "", until, seen, refused, run->error };
 	struct errbuf e;
 	PGresult *res;
 
 	snprintf(sid, sizeof(sid), "%lld", run->src->id);
 	snprintf(until, sizeof(until), "%lld", (long long)run->to);
 	snprintf(seen, sizeof(seen), "%lld", run->counts.seen);
-	snprintf(filled, sizeof(filled), "%lld", run->counts.filled);
 	snprintf(refused, sizeof(refused), "%lld", run->counts.refused);
 	res = db_exec(db, &st, params, &e);
 	if (!res)

@@ -42,8 +42,8 @@ struct reconcile_run {
 	void *ctx;
 	/* out */
 	struct reconcile_counts counts;
-	const char *error_kind; /* NULL, or auth, rate_limited, timeout, http, bad_answer,
-				 * unsupported, busy, database */
+	const char *error_kind; /* NULL, "busy" (another pull holds the source), or
+				 * one of reconcile_error_kinds */
 	char error[300];
 };
 
@@ -56,8 +56,15 @@ int reconcile(struct reconcile_run *run) RL_MUST_CHECK;
  * CDR Notification push it stands for: a new object, caller puts. */
 json_object *reconcile_voicenter_body(json_object *rec);
 
-/* Records RUN's outcome in reconcile_state (counts, last good pull, errors
- * by kind). Returns 0 or -1. */
+/* What a failed pull's error_kind may be, NULL-terminated: auth,
+ * rate_limited (429 past the retries, or Voicenter's error 1), timeout,
+ * http, bad_answer, database, unsupported, cancelled. ingestd's /metrics
+ * shows each from zero. */
+extern const char *const reconcile_error_kinds[];
+
+/* Records RUN's outcome in reconcile_state (records seen and refused, the
+ * last good pull, errors by kind; the calls filled were counted as they
+ * were stored, by ringlog_reconcile_filled). Returns 0 or -1. */
 int reconcile_record(struct db *db, const struct reconcile_run *run);
 
 #endif

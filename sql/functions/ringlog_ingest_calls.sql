@@ -12,7 +12,8 @@
 -- "origin": "reconcile" marks a record pulled from the PBX's call log
 -- (issue 15): a call already known is a duplicate and nothing of it
 -- changes (a pull never erases what a richer push stored); a new one is
--- stored as a push would be, with calls.origin = 'reconcile'.
+-- stored as a push would be, with calls.origin = 'reconcile', and counted
+-- in reconcile_state.filled (ringlog_reconcile_filled) in this transaction.
 --
 -- A key that is absent or null is SQL NULL. One row comes back per element,
 -- "idx" its 1-based position, with the call's id and the outcome (see
@@ -68,6 +69,7 @@ BEGIN
         outcome := r.outcome;
         IF j->>'origin' = 'reconcile' AND outcome = 'stored' THEN
             UPDATE calls c SET origin = 'reconcile' WHERE c.id = r.call_id;
+            PERFORM ringlog_reconcile_filled((j->>'source_id')::bigint, 1);
         END IF;
         RETURN NEXT;
         RETURN;
@@ -198,6 +200,8 @@ BEGIN
                st.duration_s, st.billable_s, st.lead_id, st.raw, st.received_at, st.received_at,
                st.leg_of, CASE WHEN st.pulled THEN 'reconcile' ELSE 'push' END
           FROM ringlog_stage st WHERE st.fast ORDER BY st.idx;
+        PERFORM ringlog_reconcile_filled(st.source_id, count(*))
+           FROM ringlog_stage st WHERE st.fast AND st.pulled GROUP BY st.source_id;
 
         INSERT INTO recordings (call_id, position, state, remote_ref, remote_url,
                                 blob_key, sha256, size_bytes, mime_type, stored_at)
@@ -257,6 +261,7 @@ BEGIN
         outcome := r.outcome;
         IF s.pulled AND outcome = 'stored' THEN
             UPDATE calls c SET origin = 'reconcile' WHERE c.id = r.call_id;
+            PERFORM ringlog_reconcile_filled(s.source_id, 1);
         END IF;
         RETURN NEXT;
     END LOOP;

@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -247,6 +248,23 @@ def wait_for(predicate, timeout=20, interval=0.05, what="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+# ---- /metrics -----------------------------------------------------------------
+
+def metric_value(text, series):
+    """The value of SERIES (name{labels} as printed) in a /metrics answer, or None."""
+    m = re.search("^" + re.escape(series) + r" ([0-9.e+]+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def promtool_check(text):
+    """What `promtool check metrics` says of TEXT, as (exit status, output)."""
+    tool = shutil.which("promtool")
+    if tool is None:
+        raise AssertionError("promtool is missing (scripts/deps.sh test installs prometheus)")
+    p = subprocess.run([tool, "check", "metrics"], input=text, capture_output=True, text=True)
+    return p.returncode, p.stdout + p.stderr
 
 
 def read_fixture(*parts, mode="rb"):

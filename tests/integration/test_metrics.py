@@ -5,17 +5,11 @@ request-duration histogram; both daemons' output passes
 `promtool check metrics`."""
 import http.client
 import re
-import shutil
-import subprocess
 import time
 
-from harness import (IngestCase, add_source, execute, fetcherd, new_token, request, scalar,
-                     wait_for)
-
-
-def value(text, series):
-    m = re.search("^" + re.escape(series) + r" ([0-9.e+]+)$", text, re.M)
-    return float(m.group(1)) if m else None
+from harness import (IngestCase, add_source, execute, fetcherd, new_token, promtool_check, request,
+                     scalar, wait_for)
+from harness import metric_value as value
 
 
 class Metrics(IngestCase):
@@ -25,10 +19,8 @@ class Metrics(IngestCase):
         return r.body.decode()
 
     def promtool(self, text):
-        tool = shutil.which("promtool")
-        self.assertIsNotNone(tool, "promtool is missing (scripts/deps.sh test installs prometheus)")
-        p = subprocess.run([tool, "check", "metrics"], input=text, capture_output=True, text=True)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        status, said = promtool_check(text)
+        self.assertEqual(status, 0, said)
 
     def test_ingest(self):
         add_source("other", "other-push-secret")

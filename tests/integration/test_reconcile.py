@@ -10,7 +10,8 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from harness import (BIN, DB, add_source, execute, query, reset_database, ringlog, row, scalar)
+from harness import (BIN, DB, add_source, execute, ingestd, metric_value, promtool_check, query,
+                     request, reset_database, ringlog, row, scalar, wait_for)
 
 PULL_KEY = "pull-key-0123456789"
 
@@ -29,6 +30,7 @@ class FakePbx:
     def __init__(self, vendor, records, cap=10000):
         self.vendor, self.records, self.cap = vendor, records, cap
         self.requests, self.fail_next, self.delay = [], [], 0
+        self.hold_from, self.release = None, threading.Event()  # requests past hold_from: no answer
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,11 +60,15 @@ class FakePbx:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
     def handle(self, h, body):
         self.requests.append(body)
+        if self.hold_from is not None and len(self.requests) > self.hold_from:
+            self.release.wait(60)
+            return None
         time.sleep(self.delay)
         if self.fail_next:
             status, headers = self.fail_next.pop(0)
@@ -95,7 +101,7 @@ def voicenter_record(n, at, status="ANSWER", caller="0528812345", cdr_type=1):
             "TargetExtension": "201", "RepresentativeName": "Dana", "RecordURL": ""}
 
 
-class Reconcile(unittest.TestCase):
+class ReconcileCase(unittest.TestCase):
     def setUp(self):
         reset_database()
         execute("TRUNCATE reconcile_state")
@@ -131,6 +137,8 @@ class Reconcile(unittest.TestCase):
             "received_at": "2025-06-16 10:01:00+00", "transport": []}]))
         self.assertEqual(out[0][0], "stored")
 
+
+class Reconcile(ReconcileCase):
     def test_a_day_of_lost_pushes_is_filled_and_what_was_pushed_is_kept(self):
         recs = [voicenter_record(i, DAY + 3600 * (i + 1)) for i in range(5)]
         recs[3] = voicenter_record(3, DAY + 4 * 3600, status="NOANSWER", caller="0547001122")
@@ -258,3 +266,127 @@ class Reconcile(unittest.TestCase):
         self.assertEqual(len(f.requests), asked)
         execute("UPDATE reconcile_state SET last_run_at = now() - interval '16 minutes'")
         self.assertIn("1 already stored", ringlog("reconcile", "--due").stdout)
+
+
+class ReconcileSignal(ReconcileCase):
+    """What operators alert on (issue 15, part 4): ringlog-ingestd's /metrics
+    says, per source, the calls pulls filled, the last good pull and the
+    failed pulls by kind, from the database (the pulls run from the CLI);
+    `ringlog source show` says the same."""
+
+    def scrape(self):
+        """/metrics of an ingestd started for it: what it shows can only come
+        from the database, as after a restart."""
+        d = ingestd("ingestd-reconcile")
+        try:
+            r = request(d.port, "GET", "/metrics")
+        finally:
+            self.assertEqual(d.stop(), 0, d.output())
+        self.assertEqual(r.status, 200)
+        text = r.body.decode()
+        status, said = promtool_check(text)
+        self.assertEqual(status, 0, said)
+        return text
+
+    def metric(self, text, name, source="vc", **labels):
+        return metric_value(text, name + '{source="' + source + '"' +
+                            "".join(f',{k}="{v}"' for k, v in labels.items()) + "}")
+
+    def filled(self, text, source="vc"):
+        return self.metric(text, "ringlog_reconcile_filled_calls_total", source)
+
+    def last_ok(self, text, source="vc"):
+        return self.metric(text, "ringlog_reconcile_last_success_timestamp_seconds", source)
+
+    def errors(self, text, kind):
+        return self.metric(text, "ringlog_reconcile_errors_total", kind=kind)
+
+    def show(self, source="vc"):
+        """`ringlog source show SOURCE` as {label: value}."""
+        out = ringlog("source", "show", source).stdout
+        return {line[:21].strip(): line[22:] for line in out.splitlines()}
+
+    def same_time(self, text, epoch):
+        """True when TEXT (as `source show` prints a time) is the time EPOCH."""
+        return scalar("SELECT %s::timestamptz = to_timestamp(%s)", text, epoch)
+
+    def test_filled_calls_per_source_and_source_show_says_the_same(self):
+        add_source("rs", "push-secret-654321", "--vendor", "ringostat", "--time-zone", "Europe/Kyiv")
+        add_source("quiet", "push-secret-000000")
+        ringlog("source", "update", "rs", "--reconcile", "15m")  # set, never pulled yet
+        recs = [voicenter_record(i, DAY + 3600 * (i + 1)) for i in range(4)]
+        self.push_like_the_pbx(recs[0])
+        self.fake("voicenter", recs)
+        before = time.time()
+        self.assertIn("3 filled", self.reconcile("--since", "2025-06-16", "--until", "2025-06-17").stdout)
+        text = self.scrape()
+        self.assertEqual(self.filled(text), 3)
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE origin = 'reconcile'"), 3)
+        self.assertGreaterEqual(self.last_ok(text), int(before))
+        self.assertLessEqual(self.last_ok(text), time.time())
+        for kind in ("auth", "rate_limited", "timeout", "http", "bad_answer", "database"):
+            self.assertEqual(self.errors(text, kind), 0, kind)  # every kind from zero
+        self.assertEqual(self.filled(text, "rs"), 0)
+        self.assertEqual(self.last_ok(text, "rs"), 0)  # never
+        self.assertNotIn('source="quiet"', text)  # neither set to be pulled nor pulled
+        for family, kind in (("ringlog_reconcile_filled_calls_total", "counter"),
+                             ("ringlog_reconcile_errors_total", "counter"),
+                             ("ringlog_reconcile_last_success_timestamp_seconds", "gauge")):
+            self.assertRegex(text, f"(?m)^# TYPE {family} {kind}$")
+        show = self.show()
+        self.assertEqual(show["filled by pulls"], "3")
+        self.assertTrue(self.same_time(show["last good pull"], self.last_ok(text)), show)
+        self.assertEqual(show["pull errors"], "{}")
+        self.assertEqual((self.show("rs")["filled by pulls"], self.show("rs")["last good pull"]),
+                         ("0", "never"))
+
+    def test_failed_pulls_count_by_kind_and_leave_the_last_good_pull(self):
+        f = self.fake("voicenter", [voicenter_record(1, DAY + 60)])
+        self.reconcile("--since", "2025-06-16", "--until", "2025-06-17")
+        good = self.last_ok(self.scrape())
+        self.assertGreater(good, 0)
+
+        f.fail_next = [(401, [])]
+        p = self.reconcile("--since", "2025-06-16", "--until", "2025-06-17", check=False)
+        self.assertIn("(auth)", p.stderr)
+        f.fail_next = [(429, [("Retry-After", "0")])] * 5  # every try: the retries run out
+        p = self.reconcile("--since", "2025-06-16", "--until", "2025-06-17", check=False)
+        self.assertIn("(rate_limited)", p.stderr)
+        text = self.scrape()
+        self.assertEqual(self.errors(text, "auth"), 1)
+        self.assertEqual(self.errors(text, "rate_limited"), 1)
+        for kind in ("timeout", "http", "bad_answer", "database"):
+            self.assertEqual(self.errors(text, kind), 0, kind)
+        self.assertEqual(self.last_ok(text), good)
+        self.assertEqual(self.filled(text), 1)
+        show = self.show()
+        self.assertRegex(show["pull errors"], r'^\{"auth": 1, "rate_limited": 1\} \(last: gave up after 5 tries')
+        self.assertTrue(self.same_time(show["last good pull"], good), show)
+
+        # A 429 the retries get past is no error; the good pull moves the time.
+        f.fail_next = [(429, [("Retry-After", "0")])] * 2
+        f.records.append(voicenter_record(2, DAY + 120))
+        self.reconcile("--since", "2025-06-16", "--until", "2025-06-17")
+        text = self.scrape()
+        self.assertGreater(self.last_ok(text), good)
+        self.assertEqual(self.errors(text, "rate_limited"), 1)
+        self.assertEqual(self.filled(text), 2)
+        self.assertTrue(self.same_time(self.show()["last good pull"], self.last_ok(text)))
+
+    def test_calls_a_pull_stored_count_even_when_it_dies_before_its_end(self):
+        f = self.fake("voicenter", [voicenter_record(1, DAY + 60), voicenter_record(2, DAY + 120),
+                                    voicenter_record(3, DAY + 86400 + 60)])
+        f.hold_from = 1  # the second day's request never answers
+        p = subprocess.Popen([f"{BIN}/ringlog", "--database", DB, "reconcile", "vc", "--pace", "0",
+                              "--since", "2025-06-16", "--until", "2025-06-18"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: len(f.requests) == 2, what="the second day's request")
+        finally:
+            p.kill()
+            p.communicate()
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE origin = 'reconcile'"), 2)
+        text = self.scrape()
+        self.assertEqual(self.filled(text), 2)
+        self.assertEqual(self.last_ok(text), 0)  # it never read its whole window
+        self.assertEqual(self.show()["filled by pulls"], "2")

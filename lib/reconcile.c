@@ -269,6 +269,32 @@ static char *escape(const char *s)
 	return out;
 }
 
+/* Voicenter's rate limit is ERROR_NUMBER 1 in a 200 answer: waited out
+ * with backoff as a 429 is, within the same number of tries. Returns the
+ * parsed answer (caller puts; NULL when it is no JSON), or NULL with the
+ * run's error set (*FAILED). */
+static json_object *voicenter_ask(struct ctx *c, const char *body, struct answer *ans, bool *failed)
+{
+	int tries = c->run->max_retries > 0 ? c->run->max_retries : 5;
+	long backoff = 1000;
+
+	for (int attempt = 0;; attempt++) {
+		json_object *doc, *err;
+
+		if (request(c, c->url, body, ans) < 0) {
+			*failed = true;
+			return NULL;
+		}
+		doc = json_tokener_parse(buf_str(&ans->body));
+		err = get_ci(doc, "ERROR_NUMBER");
+		if (!err || json_object_get_int(err) != 1 || attempt + 1 >= tries)
+			return doc;
+		json_object_put(doc);
+		sleep_ms(backoff);
+		backoff *= 2;
+	}
+}
+
 /* Reads [A, B] (inclusive seconds). Returns the records (caller puts),
  * with *FULL when the answer may not hold all of them (split the window),
  * or NULL with the run's error set. */
@@ -278,7 +304,7 @@ static json_object *fetch(struct ctx *c, int64_t a, int64_t b, bool *full)
 	json_object *doc = NULL, *list = NULL;
 	char from[32], to[32];
 	struct buf url = BUF_INIT, body = BUF_INIT;
-	int rc = -1;
+	bool failed = false;
 
 	*full = false;
 	if (c->vendor == V_VOICENTER) {
@@ -292,7 +318,9 @@ static json_object *fetch(struct ctx *c, int64_t a, int64_t b, bool *full)
 		json_object_object_add(o, "search", search);
 		buf_adds(&body, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
-		rc = request(c, c->url, buf_str(&body), &ans);
+		doc = voicenter_ask(c, buf_str(&body), &ans, &failed);
+		if (failed)
+			goto out;
 	} else {
 		char *f, *t;
 
@@ -308,11 +336,10 @@ static json_object *fetch(struct ctx *c, int64_t a, int64_t b, bool *full)
 		buf_adds(&url, t);
 		free(f);
 		free(t);
-		rc = request(c, buf_str(&url), NULL, &ans);
+		if (request(c, buf_str(&url), NULL, &ans) < 0)
+			goto out;
+		doc = json_tokener_parse(buf_str(&ans.body));
 	}
-	if (rc < 0)
-		goto out;
-	doc = json_tokener_parse(buf_str(&ans.body));
 	if (c->vendor == V_VOICENTER) {
 		json_object *err = get_ci(doc, "ERROR_NUMBER"), *total = get_ci(doc, "TOTAL_HITS");
 		int code = err ? json_object_get_int(err) : 0;

@@ -30,6 +30,7 @@ class FakePbx:
     def __init__(self, vendor, records, cap=10000):
         self.vendor, self.records, self.cap = vendor, records, cap
         self.requests, self.fail_next, self.delay = [], [], 0
+        self.rate_limited_next = 0  # Voicenter: answers of ERROR_NUMBER 1 (its rate limit) first
         self.hold_from, self.release = None, threading.Event()  # requests past hold_from: no answer
         fake = self
 
@@ -76,6 +77,9 @@ class FakePbx:
         if self.vendor == "voicenter":
             if body.get("code") != PULL_KEY:
                 return h.answer(200, {"ERROR_NUMBER": 2, "ERROR_DESCRIPTION": "auth"})
+            if self.rate_limited_next:
+                self.rate_limited_next -= 1
+                return h.answer(200, {"ERROR_NUMBER": 1, "ERROR_DESCRIPTION": "Too many requests"})
             lo = datetime.datetime.fromisoformat(body["search"]["fromdate"] + "+00:00").timestamp()
             hi = datetime.datetime.fromisoformat(body["search"]["todate"] + "+00:00").timestamp()
             hits = [r for r in self.records if lo <= r["DateEpoch"] <= hi]
@@ -202,6 +206,16 @@ class Reconcile(ReconcileCase):
         self.assertGreaterEqual(time.monotonic() - t0, 1.0)
         self.assertIn("1 filled", p.stdout)
         self.assertEqual(len(f.requests), 3)
+
+    def test_voicenter_rate_limit_error_is_waited_out_with_backoff(self):
+        f = self.fake("voicenter", [voicenter_record(1, DAY + 60)])
+        f.rate_limited_next = 2  # Voicenter says "rate limit" in a 200 answer
+        t0 = time.monotonic()
+        p = self.reconcile("--since", "2025-06-16", "--until", "2025-06-17")
+        self.assertGreaterEqual(time.monotonic() - t0, 3.0)  # 1 s, then 2 s
+        self.assertIn("1 filled", p.stdout)
+        self.assertEqual(len(f.requests), 3)
+        self.assertEqual(row("SELECT errors FROM reconcile_state")["errors"], {})
 
     def test_refused_credentials_are_an_auth_error_counted_by_kind(self):
         self.fake("voicenter", [voicenter_record(1, DAY + 60)], key="wrong-key")

@@ -227,7 +227,7 @@ BEGIN
     -- The task rules (ringlog_tasks_*, shared with the batch path).
     IF v_locked AND v_missed THEN
         PERFORM ringlog_tasks_missed_open(ARRAY[lead_id], ARRAY[call_id], ARRAY[p_source_id],
-                                          ARRAY[v_default]);
+                                          ARRAY[v_default], ARRAY[v_started]);
     END IF;
     -- Looked for first: a SELECT costs less than starting an UPDATE that
     -- finds nothing. Gates stay in PL/pgSQL: a boolean inside the SQL folds

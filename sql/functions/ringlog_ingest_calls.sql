@@ -21,19 +21,22 @@
 --
 -- Set-based: the batch is copied into a staging relation (a temp table per
 -- session, emptied at commit), and its new calls (no key yet; the only push
--- of their call and of their number in the batch: the common case) are
--- stored by a fixed number of statements whatever their number: keys,
--- leads of new numbers, calls, recordings, tasks, each one statement. The
+-- of their call in the batch: the common case) are stored by a fixed number
+-- of statements whatever their number: keys, leads of new numbers (one per
+-- number), calls, recordings, tasks, each one statement. The
 -- rules are ringlog_ingest_call's, from the same homes (ringlog_time,
 -- ringlog_call_*, ringlog_tasks_*): the per-number lock (ringlog_lead_lock)
 -- is taken for every number whose rule may create a lead or a task, in
 -- ascending order and before anything is written, then the leads are read
--- again. The other elements -- a re-push, a call or a number twice in the
--- batch, a key another transaction raced or a trigger refused (an erased
--- call) -- go through ringlog_ingest_call one by one, in batch order, after
--- the new calls (they share no call and no number with them), so two
--- pushes of one call in a batch are one call and a revision, as if sent one
--- after the other. A statement error fails the batch: the caller then
+-- again. Calls of one number in a batch are taken in the order they
+-- started, whatever order they came in (so are calls one by one: see
+-- ringlog_tasks_missed_open): an answered call closes the tasks of the
+-- missed calls before it; the latest missed call opens the lead's task. The other elements -- a re-push, a call
+-- twice in the batch, a key another transaction raced or a trigger refused
+-- (an erased call) -- go through ringlog_ingest_call one by one, in batch
+-- order, after the new calls (they share no call with them), so two pushes
+-- of one call in a batch are one call and a revision, as if sent one after
+-- the other. A statement error fails the batch: the caller then
 -- sends its pushes one by one so that one bad push fails alone.
 CREATE OR REPLACE FUNCTION ringlog_ingest_calls(p_batch jsonb)
 RETURNS TABLE (idx integer, call_id bigint, outcome text)
@@ -98,8 +101,8 @@ BEGIN
     -- "…+00" is absolute, anything else wall-clock time in the zone; only
     -- durations sent: derived), the source's settings, the agent's CRM
     -- user, the open lead of the number. Fast: a new call (no key yet), the
-    -- only push of its call and of its number in the batch; the others go
-    -- one by one, in order, through ringlog_ingest_call (below).
+    -- only push of its call in the batch; the others go one by one, in
+    -- order, through ringlog_ingest_call (below).
     INSERT INTO ringlog_stage (idx, source_id, pbx_call_id, direction, disposition, caller,
         caller_e164, caller_name, callee, callee_e164, did, agent, agent_name,
         started_text, answered_text, ended_text, time_zone, started, answered, ended,
@@ -117,7 +120,6 @@ BEGIN
                 (SELECT l.id FROM leads l WHERE l.phone = b.phone AND l.status = 'open'
                   ORDER BY l.id LIMIT 1) END
       FROM (SELECT e.*, count(*) OVER (PARTITION BY e.source_id, e.pbx_call_id) = 1
-                        AND (e.phone IS NULL OR count(*) OVER (PARTITION BY e.phone) = 1)
                         AND NOT EXISTS (SELECT 1 FROM call_keys k WHERE k.source_id = e.source_id
                                                                    AND k.pbx_call_id = e.pbx_call_id)
                         AS fast
@@ -178,16 +180,18 @@ BEGIN
           FROM k WHERE st.source_id = k.source_id AND st.pbx_call_id = k.pbx_call_id;
         UPDATE ringlog_stage SET fast = false WHERE fast AND key_id IS NULL;
 
-        -- New numbers: their leads, one each.
+        -- New numbers: their leads, one each, as its first push in the batch
+        -- names it; every new call of the number is linked to it.
         WITH nl AS (
             INSERT INTO leads (phone, name, responsible, origin)
-            SELECT st.phone, ringlog_call_lead_name(st.direction, st.caller_name, st.phone),
+            SELECT DISTINCT ON (st.phone)
+                   st.phone, ringlog_call_lead_name(st.direction, st.caller_name, st.phone),
                    coalesce(st.agent_user, st.default_resp), 'ringlog'
               FROM ringlog_stage st WHERE st.fast AND st.locked AND st.lead_id IS NULL
-             ORDER BY st.idx
+             ORDER BY st.phone, st.idx
             RETURNING id, phone)
         UPDATE ringlog_stage st SET lead_id = nl.id
-          FROM nl WHERE st.fast AND st.locked AND st.lead_id IS NULL AND st.phone = nl.phone;
+          FROM nl WHERE st.fast AND st.lead_id IS NULL AND st.phone = nl.phone;
 
         INSERT INTO calls (id, source_id, pbx_call_id, direction, disposition,
                            caller, caller_e164, caller_name, callee, callee_e164, did,
@@ -213,17 +217,23 @@ BEGIN
           FROM ringlog_stage st, jsonb_array_elements(st.recordings) WITH ORDINALITY AS e(rec, ord)
          WHERE st.fast;
 
-        -- The task rules (ringlog_tasks_*, shared with ringlog_ingest_call).
-        PERFORM ringlog_tasks_missed_open(array_agg(st.lead_id ORDER BY st.idx),
-                                          array_agg(st.key_id ORDER BY st.idx),
-                                          array_agg(st.source_id ORDER BY st.idx),
-                                          array_agg(st.default_resp ORDER BY st.idx))
-           FROM ringlog_stage st
-          WHERE st.fast AND st.locked AND st.missed AND st.lead_id IS NOT NULL
-         HAVING count(*) > 0;
+        -- The task rules (ringlog_tasks_*, shared with ringlog_ingest_call):
+        -- the answers close the tasks of earlier missed calls, then a lead's
+        -- latest missed call opens its task (done at once when a call of
+        -- the lead was answered after it, in this batch or before).
         PERFORM ringlog_tasks_missed_close(array_agg(st.lead_id), array_agg(st.started))
            FROM ringlog_stage st
           WHERE st.fast AND st.disposition = 'answered' AND st.lead_id IS NOT NULL
+         HAVING count(*) > 0;
+        PERFORM ringlog_tasks_missed_open(array_agg(m.lead_id ORDER BY m.idx),
+                                          array_agg(m.key_id ORDER BY m.idx),
+                                          array_agg(m.source_id ORDER BY m.idx),
+                                          array_agg(m.default_resp ORDER BY m.idx),
+                                          array_agg(m.started ORDER BY m.idx))
+           FROM (SELECT DISTINCT ON (st.lead_id) st.*
+                   FROM ringlog_stage st
+                  WHERE st.fast AND st.locked AND st.missed AND st.lead_id IS NOT NULL
+                  ORDER BY st.lead_id, st.started DESC, st.idx DESC) m
          HAVING count(*) > 0;
         PERFORM ringlog_tasks_mapping_open(array_agg(st.source_id ORDER BY st.idx),
                                            array_agg(st.agent ORDER BY st.idx),

@@ -6,7 +6,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 SET client_min_messages = warning;
 TRUNCATE call_revisions, recordings, tasks, calls, leads, agents, dead_letters, sources
     RESTART IDENTITY CASCADE;
-SELECT plan(43);
+SELECT plan(51);
 
 INSERT INTO sources (name, auth_mode, default_responsible) VALUES ('pbx', 'none', 'boss');
 INSERT INTO agents (source_id, extension, crm_user) VALUES (1, '1002', 'eva@crm');
@@ -123,6 +123,41 @@ SELECT is((SELECT count(*)::int FROM tasks WHERE kind = 'check_agent_mapping' AN
               AND status = 'open' AND assignee = 'boss'), 1, 'batch: an unmapped agent, a settings task');
 SELECT is((SELECT t.status FROM tasks t JOIN leads l ON l.id = t.lead_id
             WHERE l.phone = '972590000010'), 'done', 'batch: the answer closes the earlier missed call''s task');
+
+-- One number several times in a batch, out of order: one lead, every call
+-- linked, and the tasks as if the calls had come in the order they started.
+CREATE FUNCTION pg_temp.call(p_id text, p_disp text, p_caller text, p_start text) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT jsonb_build_object('source_id', 1, 'call_id', p_id, 'direction', 'in',
+                              'disposition', p_disp, 'caller', p_caller, 'caller_e164', p_caller,
+                              'started_at', p_start, 'time_zone', 'UTC',
+                              'received_at', '2025-06-18 12:00:00+00', 'raw', jsonb_build_object('id', p_id))
+$$;
+SELECT is((SELECT string_agg(outcome, ',') FROM ringlog_ingest_calls(jsonb_build_array(
+    pg_temp.call('m3', 'missed', '972590000020', '2025-06-18 10:10:00+00'),
+    pg_temp.call('m1', 'missed', '972590000020', '2025-06-18 10:00:00+00'),
+    pg_temp.call('m2', 'answered', '972590000020', '2025-06-18 10:05:00+00'),
+    pg_temp.call('n2', 'answered', '972590000021', '2025-06-18 11:05:00+00'),
+    pg_temp.call('n1', 'missed', '972590000021', '2025-06-18 11:00:00+00')))),
+    'stored,stored,stored,stored,stored', 'batch: two numbers, several calls each');
+SELECT is((SELECT count(*)::int FROM leads WHERE phone = '972590000020'), 1, 'batch: one lead per number');
+SELECT is((SELECT count(*)::int FROM calls c JOIN leads l ON l.id = c.lead_id
+            WHERE c.pbx_call_id IN ('m1', 'm2', 'm3')), 3, 'batch: every call of the number linked');
+SELECT is((SELECT string_agg(c.pbx_call_id || ' ' || t.status, ',') FROM tasks t JOIN calls c ON c.id = t.call_id
+            JOIN leads l ON l.id = t.lead_id WHERE l.phone = '972590000020'),
+          'm3 open', 'batch: the missed call after the answer keeps its task open');
+SELECT is((SELECT string_agg(c.pbx_call_id || ' ' || t.status, ',') FROM tasks t JOIN calls c ON c.id = t.call_id
+            JOIN leads l ON l.id = t.lead_id WHERE l.phone = '972590000021'),
+          'n1 done', 'batch: a missed call answered later: its task is done');
+
+-- One by one, the same: an answer pushed before the missed call it followed.
+SELECT is(pg_temp.push('o2', 'in', 'answered', '972590000022', '1002', '2025-06-18 12:05:00+00', '1002'),
+          'stored', 'one by one: the answer first');
+SELECT is(pg_temp.push('o1', 'in', 'missed', '972590000022', NULL, '2025-06-18 12:00:00+00'),
+          'stored', 'then the missed call before it');
+SELECT is((SELECT string_agg(c.pbx_call_id || ' ' || t.status, ',') FROM tasks t JOIN calls c ON c.id = t.call_id
+            JOIN leads l ON l.id = t.lead_id WHERE l.phone = '972590000022'),
+          'o1 done', 'one by one: a missed call answered later: its task is done');
 
 -- The upsert of leads (CRM sync, lead add, lead import).
 SELECT is((SELECT outcome || ' ' || linked_calls FROM ringlog_upsert_leads(

@@ -1,5 +1,6 @@
 #include "ringlog/text.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,13 +40,30 @@ static size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
+/* True when the 8 bytes at P are ASCII without a NUL (the common case, taken
+ * a word at a time). */
+static bool ascii8(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return ((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0;
+}
+
 bool text_is_utf8(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t cp;
 
 	while (n) {
-		size_t len = utf8_char(p, n, &cp);
+		size_t len;
+
+		if (n >= 8 && ascii8(p)) {
+			p += 8;
+			n -= 8;
+			continue;
+		}
+		len = utf8_char(p, n, &cp);
 
 		if (!len || cp == 0)
 			return false;

@@ -29,6 +29,23 @@ static void test_utf8(void **state)
 	assert_false(text_is_utf8("\xc0\xaf", 2));         /* overlong */
 	assert_false(text_is_utf8("\xed\xa0\x80", 3));     /* a surrogate */
 	assert_false(text_is_utf8("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	/* Long text is read 8 bytes at a time: a NUL or a bad byte anywhere. */
+	for (size_t at = 0; at < 40; at++) {
+		char text[41];
+
+		memset(text, 'a', 40);
+		text[40] = '\0';
+		assert_true(text_is_utf8(text, 40));
+		text[at] = '\0';
+		assert_false(text_is_utf8(text, 40));
+		text[at] = '\xff';
+		assert_false(text_is_utf8(text, 40));
+		text[at] = '\x01';
+		assert_true(text_is_utf8(text, 40));
+		text[at] = '\x7f';
+		assert_true(text_is_utf8(text, 40));
+	}
+	assert_true(text_is_utf8("0123456789abcdé0123456789", strlen("0123456789abcdé0123456789")));
 	assert_true(text_is_clean("Tóth Gábor"));
 	assert_false(text_is_clean("a\x1b[2J"));
 	assert_false(text_is_clean("a\x7f"));

@@ -321,6 +321,8 @@ static int compile_into(struct compiled *c, json_object *o, struct errbuf *e)
 		return err_set(e, "pull.url: {cursor} needs \"next\": {\"cursor\": …}");
 	if (c->p.next != PULL_NEXT_PAGE && (vars & V_PAGE))
 		return err_set(e, "pull.url: {page} needs \"next\": {\"page\": …}");
+	if ((vars & V_PAGE_SIZE) && !c->p.page_size)
+		return err_set(e, "pull.page_size: {page_size} needs a page_size");
 	if (!(vars & V_SECRET))
 		return err_set(e, "pull.auth: say how the pull secret is sent ({\"header\": …, \"value\": "
 			       "\"… {secret}\"}, {\"query\": …}, or {secret} in the body)");

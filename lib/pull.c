@@ -11,7 +11,7 @@
 #include "ringlog/xalloc.h"
 
 #define MAX_TEMPLATE 2048
-#define MAX_OWN 16
+#define MAX_OWN	     16
 
 /* The placeholders, as bits of what a template holds. */
 enum {
@@ -24,7 +24,8 @@ enum {
 	V_SECRET = 1 << 6,
 };
 
-static const char *const var_names[] = { "pull_url", "from", "to", "page", "cursor", "page_size", "secret" };
+static const char *const var_names[] = {"pull_url", "from",	 "to",	  "page",
+					"cursor",   "page_size", "secret"};
 
 struct compiled {
 	struct pull p; /* first: pull_free() casts back */
@@ -66,7 +67,8 @@ static int template_vars(const char *t, unsigned allowed, const char *where, str
 		       (strlen(var_names[i]) != n || strncmp(var_names[i], p + 1, n) != 0))
 			i++;
 		if (i == RL_ARRAY_LEN(var_names) || !(allowed & (1u << i)))
-			return err_set(e, "%s: {%.*s} is not a placeholder here", where, (int)n, p + 1);
+			return err_set(e, "%s: {%.*s} is not a placeholder here", where, (int)n,
+				       p + 1);
 		seen |= 1u << i;
 	}
 	return (int)seen;
@@ -79,10 +81,12 @@ static int body_vars(json_object *v, struct errbuf *e)
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
-		return template_vars(json_object_get_string(v), V_FROM | V_TO | V_PAGE | V_CURSOR | V_PAGE_SIZE | V_SECRET,
+		return template_vars(json_object_get_string(v),
+				     V_FROM | V_TO | V_PAGE | V_CURSOR | V_PAGE_SIZE | V_SECRET,
 				     "pull.body", e);
 	case json_type_object: {
-		json_object_object_foreach(v, k, val) {
+		json_object_object_foreach(v, k, val)
+		{
 			(void)k;
 			if ((one = body_vars(val, e)) < 0)
 				return -1;
@@ -103,7 +107,8 @@ static int body_vars(json_object *v, struct errbuf *e)
 
 static int check_keys(json_object *o, const char *const *keys, const char *where, struct errbuf *e)
 {
-	json_object_object_foreach(o, key, val) {
+	json_object_object_foreach(o, key, val)
+	{
 		const char *const *k = keys;
 
 		(void)val;
@@ -140,8 +145,8 @@ static int number_at(json_object *o, const char *key, long lo, long hi, long *ou
 }
 
 /* A path setting KEY (REQUIRED: must be there; EMPTY_OK: "" is allowed). */
-static int path_at(struct compiled *c, json_object *o, const char *key, bool required, bool empty_ok,
-		   const char **out, struct errbuf *e)
+static int path_at(struct compiled *c, json_object *o, const char *key, bool required,
+		   bool empty_ok, const char **out, struct errbuf *e)
 {
 	char where[40];
 	json_object *v;
@@ -149,8 +154,12 @@ static int path_at(struct compiled *c, json_object *o, const char *key, bool req
 
 	snprintf(where, sizeof(where), "pull.%s", key);
 	if (!json_object_object_get_ex(o, key, &v))
-		return required ? err_set(e, "%s: the path of the list of records in the answer is missing "
-					  "(\"\" when the answer is the list)", where) : 0;
+		return required
+			   ? err_set(e,
+				     "%s: the path of the list of records in the answer is missing "
+				     "(\"\" when the answer is the list)",
+				     where)
+			   : 0;
 	s = json_object_get_string(v);
 	if (!json_object_is_type(v, json_type_string))
 		return err_set(e, "%s: a path like \"data.calls\"", where);
@@ -162,12 +171,14 @@ static int path_at(struct compiled *c, json_object *o, const char *key, bool req
 
 static int set_time(struct compiled *c, json_object *o, struct errbuf *e)
 {
-	const char *f = str_at(o, "time_format"), *z = str_at(o, "time_zone"), *w = str_at(o, "window_end");
+	const char *f = str_at(o, "time_format"), *z = str_at(o, "time_zone"),
+		   *w = str_at(o, "window_end");
 	json_object *v;
 
 	if (json_object_object_get_ex(o, "time_format", &v) && !f)
-		return err_set(e, "pull.time_format: \"epoch\", \"epoch_ms\", \"iso\" or a pattern like "
-			       "\"%%Y-%%m-%%d %%H:%%M:%%S\"");
+		return err_set(
+		    e, "pull.time_format: \"epoch\", \"epoch_ms\", \"iso\" or a pattern like "
+		       "\"%%Y-%%m-%%d %%H:%%M:%%S\"");
 	c->p.time = PULL_TIME_ISO;
 	if (f && strcmp(f, "epoch") == 0) {
 		c->p.time = PULL_TIME_EPOCH;
@@ -176,27 +187,47 @@ static int set_time(struct compiled *c, json_object *o, struct errbuf *e)
 	} else if (f && strcmp(f, "iso") != 0) {
 		for (const char *p = strchr(f, '%'); p; p = strchr(p + 2, '%'))
 			if (!p[1] || !strchr("YmdHMSz%", p[1]))
-				return err_set(e, "pull.time_format: %%%c is not one of %%Y %%m %%d %%H %%M %%S %%z %%%%",
+				return err_set(e,
+					       "pull.time_format: %%%c is not one of %%Y %%m %%d "
+					       "%%H %%M %%S %%z %%%%",
 					       p[1] ? p[1] : ' ');
 		if (!strchr(f, '%') || strlen(f) > 64)
-			return err_set(e, "pull.time_format: \"epoch\", \"epoch_ms\", \"iso\" or a pattern "
-				       "(at most 64 bytes) like \"%%Y-%%m-%%d %%H:%%M:%%S\"");
+			return err_set(
+			    e, "pull.time_format: \"epoch\", \"epoch_ms\", \"iso\" or a pattern "
+			       "(at most 64 bytes) like \"%%Y-%%m-%%d %%H:%%M:%%S\"");
 		c->p.time = PULL_TIME_PATTERN;
 		c->p.time_pattern = keep(c, f);
 	}
-	if ((json_object_object_get_ex(o, "time_zone", &v) && (!z || (strcmp(z, "source") && strcmp(z, "UTC")))))
-		return err_set(e, "pull.time_zone: \"source\" (the source's --time-zone, the default) or \"UTC\"");
+	if ((json_object_object_get_ex(o, "time_zone", &v) &&
+	     (!z || (strcmp(z, "source") && strcmp(z, "UTC")))))
+		return err_set(e, "pull.time_zone: \"source\" (the source's --time-zone, the "
+				  "default) or \"UTC\"");
 	c->p.time_utc = z && strcmp(z, "UTC") == 0;
-	if (json_object_object_get_ex(o, "window_end", &v) && (!w || (strcmp(w, "inclusive") && strcmp(w, "exclusive"))))
-		return err_set(e, "pull.window_end: \"inclusive\" ({to} is the window's last second, the "
-			       "default) or \"exclusive\"");
+	if (json_object_object_get_ex(o, "window_end", &v) &&
+	    (!w || (strcmp(w, "inclusive") && strcmp(w, "exclusive"))))
+		return err_set(
+		    e, "pull.window_end: \"inclusive\" ({to} is the window's last second, the "
+		       "default) or \"exclusive\"");
 	c->p.to_exclusive = w && strcmp(w, "exclusive") == 0;
 	return 0;
 }
 
+/* 1 to 64 letters, digits and EXTRA: a header or query parameter name. */
+static bool is_name(const char *s, const char *extra)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
 static int set_auth(struct compiled *c, json_object *o, int *vars, struct errbuf *e)
 {
-	static const char *const keys[] = { "header", "value", "query", NULL };
+	static const char *const keys[] = {"header", "value", "query", NULL};
 	json_object *a;
 	const char *h, *v, *q;
 	int seen;
@@ -204,26 +235,29 @@ static int set_auth(struct compiled *c, json_object *o, int *vars, struct errbuf
 	if (!json_object_object_get_ex(o, "auth", &a))
 		return 0;
 	if (!json_object_is_type(a, json_type_object) || check_keys(a, keys, "pull.auth", e) < 0)
-		return e->msg[0] ? -1 : err_set(e, "pull.auth: {\"header\": …, \"value\": \"… {secret}\"} or {\"query\": …}");
+		return e->msg[0] ? -1
+				 : err_set(e, "pull.auth: {\"header\": …, \"value\": \"… "
+					      "{secret}\"} or {\"query\": …}");
 	h = str_at(a, "header");
 	v = str_at(a, "value");
 	q = str_at(a, "query");
 	if (q && !h && !v) {
-		if (!*q || strlen(q) > 64 || strspn(q, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(q))
+		if (!is_name(q, "_.-"))
 			return err_set(e, "pull.auth.query: a query parameter name");
 		c->p.auth_query = keep(c, q);
 		*vars |= V_SECRET;
 		return 0;
 	}
 	if (!h || !v || q)
-		return err_set(e, "pull.auth: {\"header\": …, \"value\": \"… {secret}\"} or {\"query\": …}");
-	if (!*h || strlen(h) > 64 ||
-	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(h))
+		return err_set(
+		    e, "pull.auth: {\"header\": …, \"value\": \"… {secret}\"} or {\"query\": …}");
+	if (!is_name(h, "-_"))
 		return err_set(e, "pull.auth.header: a header name");
 	if ((seen = template_vars(v, V_SECRET, "pull.auth.value", e)) < 0)
 		return -1;
 	if (!(seen & V_SECRET) || strpbrk(v, "\r\n"))
-		return err_set(e, "pull.auth.value: must hold {secret} (the --pull-secret-file), on one line");
+		return err_set(
+		    e, "pull.auth.value: must hold {secret} (the --pull-secret-file), on one line");
 	c->p.auth_header = keep(c, h);
 	c->p.auth_value = keep(c, v);
 	*vars |= V_SECRET;
@@ -232,8 +266,8 @@ static int set_auth(struct compiled *c, json_object *o, int *vars, struct errbuf
 
 static int set_next(struct compiled *c, json_object *o, struct errbuf *e)
 {
-	static const char *const keys[] = { "page", "cursor", "url", NULL };
-	static const char *const page_keys[] = { "first", NULL };
+	static const char *const keys[] = {"page", "cursor", "url", NULL};
+	static const char *const page_keys[] = {"first", NULL};
 	json_object *n, *page;
 	const char *path;
 
@@ -242,21 +276,28 @@ static int set_next(struct compiled *c, json_object *o, struct errbuf *e)
 		return 0;
 	if (!json_object_is_type(n, json_type_object) || json_object_object_length(n) != 1 ||
 	    check_keys(n, keys, "pull.next", e) < 0)
-		return e->msg[0] ? -1 : err_set(e, "pull.next: one of {\"page\": {\"first\": 1}}, "
-						"{\"cursor\": \"meta.next\"}, {\"url\": \"links.next\"}");
+		return e->msg[0]
+			   ? -1
+			   : err_set(e, "pull.next: one of {\"page\": {\"first\": 1}}, "
+					"{\"cursor\": \"meta.next\"}, {\"url\": \"links.next\"}");
 	if (json_object_object_get_ex(n, "page", &page)) {
 		c->p.next = PULL_NEXT_PAGE;
 		c->p.first_page = 1;
-		if (!json_object_is_type(page, json_type_object) || check_keys(page, page_keys, "pull.next.page", e) < 0)
+		if (!json_object_is_type(page, json_type_object) ||
+		    check_keys(page, page_keys, "pull.next.page", e) < 0)
 			return e->msg[0] ? -1 : err_set(e, "pull.next.page: {\"first\": 0 or 1}");
 		return number_at(page, "first", 0, 1, &c->p.first_page, e) < 0
-			       ? err_set(e, "pull.next.page.first: 0 or 1") : 0;
+			   ? err_set(e, "pull.next.page.first: 0 or 1")
+			   : 0;
 	}
 	c->p.next = json_object_object_get_ex(n, "cursor", NULL) ? PULL_NEXT_CURSOR : PULL_NEXT_URL;
 	path = str_at(n, c->p.next == PULL_NEXT_CURSOR ? "cursor" : "url");
 	if (!path || profile_check_path(path, "pull.next", e) < 0)
-		return e->msg[0] ? -1 : err_set(e, "pull.next: the path of the next %s in the answer, like \"meta.next\"",
-						c->p.next == PULL_NEXT_CURSOR ? "cursor" : "page's URL");
+		return e->msg[0] ? -1
+				 : err_set(e,
+					   "pull.next: the path of the next %s in the answer, like "
+					   "\"meta.next\"",
+					   c->p.next == PULL_NEXT_CURSOR ? "cursor" : "page's URL");
 	c->p.next_path = keep(c, path);
 	return 0;
 }
@@ -268,11 +309,16 @@ static int set_request(struct compiled *c, json_object *o, int *vars, struct err
 	int seen;
 
 	if (!url)
-		return err_set(e, "pull.url: a URL template like \"{pull_url}?from={from}&to={to}&page={page}\"");
-	if ((seen = template_vars(url, V_PULL_URL | V_FROM | V_TO | V_PAGE | V_CURSOR | V_PAGE_SIZE, "pull.url", e)) < 0)
+		return err_set(
+		    e,
+		    "pull.url: a URL template like \"{pull_url}?from={from}&to={to}&page={page}\"");
+	if ((seen = template_vars(url, V_PULL_URL | V_FROM | V_TO | V_PAGE | V_CURSOR | V_PAGE_SIZE,
+				  "pull.url", e)) < 0)
 		return -1;
-	if (strncmp(url, "{pull_url}", 10) != 0 && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-		return err_set(e, "pull.url: must begin with {pull_url} (the source's --pull-url), https:// or http://");
+	if (strncmp(url, "{pull_url}", 10) != 0 && strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "http://", 7) != 0)
+		return err_set(e, "pull.url: must begin with {pull_url} (the source's --pull-url), "
+				  "https:// or http://");
 	*vars |= seen;
 	c->p.url = keep(c, url);
 	if (method && strcmp(method, "POST") == 0)
@@ -280,8 +326,10 @@ static int set_request(struct compiled *c, json_object *o, int *vars, struct err
 	else if (method ? strcmp(method, "GET") != 0 : json_object_object_get_ex(o, "method", NULL))
 		return err_set(e, "pull.method: \"GET\" (the default) or \"POST\"");
 	if (json_object_object_get_ex(o, "body", &body)) {
-		if (!c->p.post || !(json_object_is_type(body, json_type_object) || json_object_is_type(body, json_type_array)))
-			return err_set(e, "pull.body: a JSON object or array, with \"method\": \"POST\"");
+		if (!c->p.post || !(json_object_is_type(body, json_type_object) ||
+				    json_object_is_type(body, json_type_array)))
+			return err_set(
+			    e, "pull.body: a JSON object or array, with \"method\": \"POST\"");
 		if ((seen = body_vars(body, e)) < 0)
 			return -1;
 		*vars |= seen;
@@ -294,15 +342,16 @@ static int set_request(struct compiled *c, json_object *o, int *vars, struct err
 
 static int compile_into(struct compiled *c, json_object *o, struct errbuf *e)
 {
-	static const char *const keys[] = { "url", "method", "body", "auth", "time_format", "time_zone",
-					    "window_end", "records", "record_path", "total", "next",
-					    "page_size", "max_pages", "pace_ms", NULL };
+	static const char *const keys[] = {"url",	  "method",    "body",	     "auth",
+					   "time_format", "time_zone", "window_end", "records",
+					   "record_path", "total",     "next",	     "page_size",
+					   "max_pages",	  "pace_ms",   NULL};
 	int vars = 0;
 
 	if (!json_object_is_type(o, json_type_object))
 		return err_set(e, "pull: an object describing the PBX's call-log API");
-	if (check_keys(o, keys, "pull", e) < 0 || set_request(c, o, &vars, e) < 0 || set_auth(c, o, &vars, e) < 0 ||
-	    set_time(c, o, e) < 0 || set_next(c, o, e) < 0 ||
+	if (check_keys(o, keys, "pull", e) < 0 || set_request(c, o, &vars, e) < 0 ||
+	    set_auth(c, o, &vars, e) < 0 || set_time(c, o, e) < 0 || set_next(c, o, e) < 0 ||
 	    path_at(c, o, "records", true, true, &c->p.records, e) < 0 ||
 	    path_at(c, o, "record_path", false, false, &c->p.record_path, e) < 0 ||
 	    path_at(c, o, "total", false, false, &c->p.total, e) < 0 ||
@@ -311,8 +360,9 @@ static int compile_into(struct compiled *c, json_object *o, struct errbuf *e)
 	    number_at(o, "pace_ms", 0, 60000, &c->p.pace_ms, e) < 0)
 		return -1;
 	if ((vars & (V_FROM | V_TO)) != (V_FROM | V_TO))
-		return err_set(e, "pull.url: the request must hold {from} and {to} (in the URL or the body): "
-			       "a pull asks for a window of time");
+		return err_set(
+		    e, "pull.url: the request must hold {from} and {to} (in the URL or the body): "
+		       "a pull asks for a window of time");
 	if (c->p.next == PULL_NEXT_PAGE && !(vars & V_PAGE))
 		return err_set(e, "pull.next: page numbers need {page} in the URL or the body");
 	if (c->p.next == PULL_NEXT_CURSOR && !(vars & V_CURSOR))
@@ -324,8 +374,9 @@ static int compile_into(struct compiled *c, json_object *o, struct errbuf *e)
 	if ((vars & V_PAGE_SIZE) && !c->p.page_size)
 		return err_set(e, "pull.page_size: {page_size} needs a page_size");
 	if (!(vars & V_SECRET))
-		return err_set(e, "pull.auth: say how the pull secret is sent ({\"header\": …, \"value\": "
-			       "\"… {secret}\"}, {\"query\": …}, or {secret} in the body)");
+		return err_set(
+		    e, "pull.auth: say how the pull secret is sent ({\"header\": …, \"value\": "
+		       "\"… {secret}\"}, {\"query\": …}, or {secret} in the body)");
 	return 0;
 }
 

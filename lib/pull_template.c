@@ -19,13 +19,13 @@ static const char *var_value(const struct pull_vars *v, const char *name, size_t
 		const char *name;
 		size_t off;
 	} vars[] = {
-		{ "pull_url", offsetof(struct pull_vars, pull_url) },
-		{ "from", offsetof(struct pull_vars, from) },
-		{ "to", offsetof(struct pull_vars, to) },
-		{ "page", offsetof(struct pull_vars, page) },
-		{ "cursor", offsetof(struct pull_vars, cursor) },
-		{ "page_size", offsetof(struct pull_vars, page_size) },
-		{ "secret", offsetof(struct pull_vars, secret) },
+	    {"pull_url", offsetof(struct pull_vars, pull_url)},
+	    {"from", offsetof(struct pull_vars, from)},
+	    {"to", offsetof(struct pull_vars, to)},
+	    {"page", offsetof(struct pull_vars, page)},
+	    {"cursor", offsetof(struct pull_vars, cursor)},
+	    {"page_size", offsetof(struct pull_vars, page_size)},
+	    {"secret", offsetof(struct pull_vars, secret)},
 	};
 
 	for (size_t i = 0; i < RL_ARRAY_LEN(vars); i++) {
@@ -44,8 +44,8 @@ static void add_escaped(struct buf *b, const char *s)
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p)) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
 			buf_addch(b, (char)*p);
 		} else {
 			buf_addch(b, '%');
@@ -108,7 +108,8 @@ static json_object *as_number(const char *s, const struct pull_vars *v, enum pul
 		val = v->page;
 	else if (strcmp(s, "{page_size}") == 0)
 		val = v->page_size;
-	else if ((time == PULL_TIME_EPOCH || time == PULL_TIME_EPOCH_MS) && strcmp(s, "{from}") == 0)
+	else if ((time == PULL_TIME_EPOCH || time == PULL_TIME_EPOCH_MS) &&
+		 strcmp(s, "{from}") == 0)
 		val = v->from;
 	else if ((time == PULL_TIME_EPOCH || time == PULL_TIME_EPOCH_MS) && strcmp(s, "{to}") == 0)
 		val = v->to;
@@ -131,7 +132,7 @@ static json_object *fill(json_object *o, const struct pull_vars *v, enum pull_ti
 	case json_type_object:
 		out = json_object_new_object();
 		json_object_object_foreach(o, k, val)
-			json_object_object_add(out, k, fill(val, v, time));
+		    json_object_object_add(out, k, fill(val, v, time));
 		return out;
 	case json_type_array:
 		out = json_object_new_array();
@@ -185,7 +186,8 @@ void pull_time_text(const struct pull *p, int64_t t, int64_t local, char *out, s
 		case 'M': buf_addf(&b, "%02d", tm.tm_min); break;
 		case 'S': buf_addf(&b, "%02d", tm.tm_sec); break;
 		case 'z':
-			buf_addf(&b, "%c%02ld%02ld", off < 0 ? '-' : '+', labs(off) / 3600, labs(off) % 3600 / 60);
+			buf_addf(&b, "%c%02ld%02ld", off < 0 ? '-' : '+', labs(off) / 3600,
+				 labs(off) % 3600 / 60);
 			break;
 		default: buf_addch(&b, *s); break;
 		}

@@ -133,12 +133,12 @@ static int fetch(struct ctx *c, const struct want *w, struct page *pg)
 		return -1;
 	pg->list = find(c->pull, pg->doc, c->pull->records);
 	if (!pg->list || !json_object_is_type(pg->list, json_type_array))
-		return reconcile_fail(c->run, "bad_answer", "the call log answer has no list of records at \"%.80s\"",
-			    c->pull->records);
+		return reconcile_fail(c->run, "bad_answer",
+				      "the call log answer has no list of records at \"%.80s\"", c->pull->records);
 	pg->n = json_object_array_length(pg->list);
 	if (pg->n > PULL_PAGE_SIZE_LIMIT)
-		return reconcile_fail(c->run, "bad_answer", "an answer holds %zu records, more than %d", pg->n,
-			    PULL_PAGE_SIZE_LIMIT);
+		return reconcile_fail(c->run, "bad_answer", "an answer holds %zu records, more than %d",
+				      pg->n, PULL_PAGE_SIZE_LIMIT);
 	total = c->pull->total ? find(c->pull, pg->doc, c->pull->total) : NULL;
 	pg->total = total ? json_object_get_int64(total) : -1;
 	return 0;
@@ -274,7 +274,9 @@ static int store_all(struct ctx *c, json_object *list)
 /* The window [A, B] (inclusive seconds) as the request writes it. */
 static int window_times(struct ctx *c, int64_t a, int64_t b, struct want *w)
 {
-	return time_text(c, a, w->from) < 0 || time_text(c, c->pull->to_exclusive ? b + 1 : b, w->to) < 0 ? -1 : 0;
+	int64_t to = c->pull->to_exclusive ? b + 1 : b;
+
+	return time_text(c, a, w->from) < 0 || time_text(c, to, w->to) < 0 ? -1 : 0;
 }
 
 /* Reads and stores [A, B] in one answer; an answer that may be cut is read
@@ -290,7 +292,8 @@ static int split_window(struct ctx *c, int64_t a, int64_t b)
 		page_release(&pg);
 		return -1;
 	}
-	full = (pg.total >= 0 && pg.total > (int64_t)pg.n) || (c->page_size > 0 && (long)pg.n >= c->page_size);
+	full = (pg.total >= 0 && pg.total > (int64_t)pg.n) ||
+	       (c->page_size > 0 && (long)pg.n >= c->page_size);
 	if (full && b > a) {
 		int64_t mid = a + (b - a) / 2;
 
@@ -304,7 +307,8 @@ static int split_window(struct ctx *c, int64_t a, int64_t b)
 
 /* After PG: 1 when another page follows (*CURSOR or *NEXT_URL moved on),
  * 0 when the window is done, -1 with the run's error set. */
-static int advance(struct ctx *c, const struct page *pg, const char *first_url, char **cursor, char **next_url)
+static int advance(struct ctx *c, const struct page *pg, const char *first_url, char **cursor,
+		   char **next_url)
 {
 	json_object *v;
 	const char *text;
@@ -320,17 +324,21 @@ static int advance(struct ctx *c, const struct page *pg, const char *first_url, 
 		return 0;
 	if (c->pull->next == PULL_NEXT_CURSOR) {
 		if (*cursor && strcmp(*cursor, text) == 0)
-			return reconcile_fail(c->run, "bad_answer", "the call log answered the cursor it was asked with");
+			return reconcile_fail(c->run, "bad_answer",
+					      "the call log answered the cursor it was asked with");
 		free(*cursor);
 		*cursor = xstrdup(text);
 		return 1;
 	}
 	if (!pull_same_origin(first_url, text, &resolved))
-		return reconcile_fail(c->run, "bad_answer", "the next page's URL (at \"%.80s\") is not on the pull URL's "
-			    "scheme, host and port: not followed with the pull secret", c->pull->next_path);
+		return reconcile_fail(c->run, "bad_answer",
+				      "the next page's URL (at \"%.80s\") is not on the pull URL's scheme, "
+				      "host and port: not followed with the pull secret",
+				      c->pull->next_path);
 	if (*next_url && strcmp(*next_url, resolved) == 0) {
 		free(resolved);
-		return reconcile_fail(c->run, "bad_answer", "the call log answered the page it was asked for as the next");
+		return reconcile_fail(c->run, "bad_answer",
+				      "the call log answered the page it was asked for as the next");
 	}
 	free(*next_url);
 	*next_url = resolved;
@@ -350,8 +358,9 @@ static int paged_window(struct ctx *c, int64_t a, int64_t b)
 		struct page pg;
 
 		if (i == c->pull->max_pages) {
-			more = reconcile_fail(c->run, "bad_answer", "a day of the call log took more than %ld pages "
-				    "(the pull's max_pages)", c->pull->max_pages);
+			more = reconcile_fail(c->run, "bad_answer",
+					      "a day of the call log took more than %ld pages "
+					      "(the pull's max_pages)", c->pull->max_pages);
 			break;
 		}
 		w.page = c->pull->first_page + i;
@@ -377,6 +386,14 @@ static int window(struct ctx *c, int64_t a, int64_t b)
 	return c->pull->next == PULL_NEXT_SPLIT ? split_window(c, a, b) : paged_window(c, a, b);
 }
 
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static int settings(struct ctx *c)
 {
 	static const struct db_stmt st = {
@@ -392,11 +409,12 @@ static int settings(struct ctx *c)
 
 	if (!src->profile)
 		return reconcile_fail(run, "unsupported", "source %s: %s", src->name,
-			    src->profile_error ? src->profile_error : "no profile");
+				      src->profile_error ? src->profile_error : "no profile");
 	c->pull = src->profile->pull ? src->profile->pull : reconcile_vendor_pull(src->vendor);
 	if (!c->pull)
-		return reconcile_fail(run, "unsupported", "source %s: neither its vendor nor its mapping describes a call "
-			    "log to pull (a mapping's \"pull\", docs/reconcile.md)", src->name);
+		return reconcile_fail(run, "unsupported",
+				      "source %s: neither its vendor nor its mapping describes a call log "
+				      "to pull (a mapping's \"pull\", docs/reconcile.md)", src->name);
 	snprintf(sid, sizeof(sid), "%lld", src->id);
 	res = db_exec(run->db, &st, params, &e);
 	if (!res)
@@ -410,12 +428,14 @@ static int settings(struct ctx *c)
 	c->secret = xstrdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	if (!*c->url && strstr(c->pull->url, "{pull_url}"))
-		return reconcile_fail(run, "unsupported", "source %s has no pull URL (--pull-url)", src->name);
+		return reconcile_fail(run, "unsupported", "source %s has no pull URL (--pull-url)",
+				      src->name);
 	if (!*c->secret)
-		return reconcile_fail(run, "auth", "source %s has no pull secret (--pull-secret-file)", src->name);
-	for (const char *s = c->secret; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return reconcile_fail(run, "auth", "source %s: the pull secret holds a control character", src->name);
+		return reconcile_fail(run, "auth", "source %s has no pull secret (--pull-secret-file)",
+				      src->name);
+	if (has_control(c->secret))
+		return reconcile_fail(run, "auth", "source %s: the pull secret holds a control character",
+				      src->name);
 	c->page_size = run->page_size > 0 ? run->page_size : c->pull->page_size;
 	c->pace_ms = run->pace_ms >= 0 ? run->pace_ms : c->pull->pace_ms;
 	return 0;

@@ -24,7 +24,7 @@ int reconcile_fail(struct reconcile_run *run, const char *kind, const char *fmt,
 
 void reconcile_sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0)
 		;
@@ -73,7 +73,7 @@ static struct curl_slist *headers(struct ctx *c, const char *body)
 	struct curl_slist *hdr = NULL;
 
 	if (c->pull->auth_header) {
-		struct pull_vars v = { .secret = c->secret };
+		struct pull_vars v = {.secret = c->secret};
 		char *value = pull_text_expand(c->pull->auth_value, &v);
 		struct buf line = BUF_INIT;
 
@@ -121,7 +121,8 @@ static int request(struct ctx *c, const char *url, const char *body, struct answ
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, run->timeout_ms > 0 ? run->timeout_ms : 60000L);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+				 run->timeout_ms > 0 ? run->timeout_ms : 60000L);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -137,21 +138,26 @@ static int request(struct ctx *c, const char *url, const char *body, struct answ
 		if (rc == CURLE_OK && status == 200)
 			return 0;
 		if (a->too_large)
-			return reconcile_fail(run, "bad_answer", "the answer is larger than %u MiB", ANSWER_MAX >> 20);
+			return reconcile_fail(run, "bad_answer", "the answer is larger than %u MiB",
+					      ANSWER_MAX >> 20);
 		if (status == 401 || status == 403)
-			return reconcile_fail(run, "auth", "the PBX refused the pull credentials (HTTP %ld)", status);
+			return reconcile_fail(
+			    run, "auth", "the PBX refused the pull credentials (HTTP %ld)", status);
 		if (rc == CURLE_OK && status != 429 && status < 500)
 			return reconcile_fail(run, "http", "the PBX answered HTTP %ld", status);
 		if (attempt + 1 >= tries)
-			return reconcile_fail(run, rc == CURLE_OPERATION_TIMEDOUT ? "timeout"
-						   : status == 429		   ? "rate_limited"
-										   : "http",
+			return reconcile_fail(run,
+					      rc == CURLE_OPERATION_TIMEDOUT ? "timeout"
+					      : status == 429		     ? "rate_limited"
+									     : "http",
 					      "gave up after %d tries: %s", tries,
-					      rc != CURLE_OK	  ? curl_easy_strerror(rc)
+					      rc != CURLE_OK  ? curl_easy_strerror(rc)
 					      : status == 429 ? "HTTP 429"
 							      : "HTTP 5xx");
 		if (status == 429 && a->retry_after >= 0) {
-			reconcile_sleep_ms((a->retry_after > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : a->retry_after) * 1000);
+			reconcile_sleep_ms(
+			    (a->retry_after > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : a->retry_after) *
+			    1000);
 		} else {
 			reconcile_sleep_ms(backoff);
 			backoff *= 2;
@@ -164,7 +170,7 @@ json_object *reconcile_ask(struct ctx *c, const char *url, const char *body)
 	struct reconcile_run *run = c->run;
 	int tries = run->max_retries > 0 ? run->max_retries : 5;
 	long backoff = 1000;
-	struct answer ans = { BUF_INIT, -1, false };
+	struct answer ans = {BUF_INIT, -1, false};
 	json_object *doc = NULL;
 
 	for (int attempt = 0;; attempt++) {

@@ -15,13 +15,14 @@
 struct ctx {
 	struct reconcile_run *run;
 	const struct pull *pull; /* the source's call-log API */
-	char *url, *secret;      /* {pull_url} and {secret} */
+	char *url, *secret;	 /* {pull_url} and {secret} */
 	long page_size, pace_ms;
 	struct timespec last_request;
 };
 
 /* Sets RUN's error (KIND one of reconcile_error_kinds) and returns -1. */
-int reconcile_fail(struct reconcile_run *run, const char *kind, const char *fmt, ...) RL_PRINTF(3, 4);
+int reconcile_fail(struct reconcile_run *run, const char *kind, const char *fmt, ...)
+    RL_PRINTF(3, 4);
 
 void reconcile_sleep_ms(long ms);
 

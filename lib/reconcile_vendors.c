@@ -14,7 +14,8 @@ json_object *reconcile_get_ci(json_object *o, const char *key)
 		return NULL;
 	if (json_object_object_get_ex(o, key, &v))
 		return v;
-	json_object_object_foreach(o, k, val) {
+	json_object_object_foreach(o, k, val)
+	{
 		if (strcasecmp(k, key) == 0)
 			return val;
 	}
@@ -87,38 +88,38 @@ static enum pull_verdict voicenter_check(json_object *doc, const char **kind, ch
  * answer (TOTAL_HITS says when there were more); about 30 requests a
  * minute. */
 static const struct pull voicenter = {
-	.url = "{pull_url}",
-	.default_url = "https://api.voicenter.com/hub/cdr/",
-	.post = true,
-	.body = "{\"code\":\"{secret}\",\"search\":{\"fromdate\":\"{from}\",\"todate\":\"{to}\"}}",
-	.time = PULL_TIME_PATTERN,
-	.time_pattern = "%Y-%m-%dT%H:%M:%S",
-	.time_utc = true,
-	.records = "CDR_LIST",
-	.total = "TOTAL_HITS",
-	.next = PULL_NEXT_SPLIT,
-	.page_size = 10000,
-	.max_pages = 1,
-	.pace_ms = 2000,
-	.any_case = true,
-	.check = voicenter_check,
-	.to_push = reconcile_voicenter_body,
+    .url = "{pull_url}",
+    .default_url = "https://api.voicenter.com/hub/cdr/",
+    .post = true,
+    .body = "{\"code\":\"{secret}\",\"search\":{\"fromdate\":\"{from}\",\"todate\":\"{to}\"}}",
+    .time = PULL_TIME_PATTERN,
+    .time_pattern = "%Y-%m-%dT%H:%M:%S",
+    .time_utc = true,
+    .records = "CDR_LIST",
+    .total = "TOTAL_HITS",
+    .next = PULL_NEXT_SPLIT,
+    .page_size = 10000,
+    .max_pages = 1,
+    .pace_ms = 2000,
+    .any_case = true,
+    .check = voicenter_check,
+    .to_push = reconcile_voicenter_body,
 };
 
 /* GET with the Auth-key header, wall-clock times of the project; the answer
  * is the list (at most 6,500), each record as Webhooks 2.0 sends it. */
 static const struct pull ringostat = {
-	.url = "{pull_url}?export_type=json&order=calldate%20asc&from={from}&to={to}",
-	.default_url = "https://api.ringostat.net/calls/list",
-	.time = PULL_TIME_PATTERN,
-	.time_pattern = "%Y-%m-%d %H:%M:%S",
-	.auth_header = "Auth-key",
-	.auth_value = "{secret}",
-	.records = "",
-	.next = PULL_NEXT_SPLIT,
-	.page_size = 6500,
-	.max_pages = 1,
-	.pace_ms = 500,
+    .url = "{pull_url}?export_type=json&order=calldate%20asc&from={from}&to={to}",
+    .default_url = "https://api.ringostat.net/calls/list",
+    .time = PULL_TIME_PATTERN,
+    .time_pattern = "%Y-%m-%d %H:%M:%S",
+    .auth_header = "Auth-key",
+    .auth_value = "{secret}",
+    .records = "",
+    .next = PULL_NEXT_SPLIT,
+    .page_size = 6500,
+    .max_pages = 1,
+    .pace_ms = 500,
 };
 
 const struct pull *reconcile_vendor_pull(const char *vendor)

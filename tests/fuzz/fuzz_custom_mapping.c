@@ -17,8 +17,8 @@ static const char *const samples[] = {
 /* The pull's templates filled with hostile values, as lib/reconcile.c does. */
 static void try_pull(const struct pull *pl)
 {
-	struct pull_vars v = { "https://pbx.example/calls?x=1", "1750032000", "{to}%&\"\\", "1", "c\"ur{sor}",
-			       "500", "s\"e{cret}" };
+	struct pull_vars v = { "https://pbx.example/calls?x=1", "1750032000", "{to}%&\"\\", "1",
+			       "c\"ur{sor}", "500", "s\"e{cret}" };
 	char from[48], *url, *body, *next = NULL;
 
 	pull_time_text(pl, 1750032000, 1750039200, from, sizeof(from));

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "fixture.h"
@@ -37,31 +38,39 @@ static void test_the_vipex_example_compiles(void **state)
 
 static void test_url(void **state)
 {
-	struct pull_vars v = { .pull_url = "https://pbx.example/api/calls?tenant=7", .from = "2025-06-16 02:00:00",
-			       .to = "a&b=c/d+é", .page = "3" };
+	struct pull_vars v = {.pull_url = "https://pbx.example/api/calls?tenant=7",
+			      .from = "2025-06-16 02:00:00",
+			      .to = "a&b=c/d+é",
+			      .page = "3"};
 	char *u;
 
 	(void)state;
 	u = pull_url_expand("{pull_url}?from={from}&to={to}&page={page}&c={cursor}", &v);
-	assert_string_equal(u, "https://pbx.example/api/calls?tenant=7&from=2025-06-16%2002%3A00%3A00"
-			       "&to=a%26b%3Dc%2Fd%2B%C3%A9&page=3&c=");
+	assert_string_equal(u,
+			    "https://pbx.example/api/calls?tenant=7&from=2025-06-16%2002%3A00%3A00"
+			    "&to=a%26b%3Dc%2Fd%2B%C3%A9&page=3&c=");
 	free(u);
 	v.pull_url = "https://pbx.example/api/calls";
 	u = pull_url_expand("{pull_url}?from={from}&x={unknown}", &v);
-	assert_string_equal(u, "https://pbx.example/api/calls?from=2025-06-16%2002%3A00%3A00&x={unknown}");
+	assert_string_equal(
+	    u, "https://pbx.example/api/calls?from=2025-06-16%2002%3A00%3A00&x={unknown}");
 	free(u);
 }
 
 static void test_body(void **state)
 {
-	struct pull_vars v = { .from = "1750032000", .to = "1750118399", .page = "2", .secret = "k\"ey\\" };
+	struct pull_vars v = {
+	    .from = "1750032000", .to = "1750118399", .page = "2", .secret = "k\"ey\\"};
 	char *b;
 
 	(void)state;
-	b = pull_body_expand("{\"key\":\"{secret}\",\"range\":[\"{from}\",\"{to}\"],\"page\":\"{page}\","
-			     "\"note\":\"from {from}\",\"n\":1}", &v, PULL_TIME_EPOCH);
-	assert_string_equal(b, "{\"key\":\"k\\\"ey\\\\\",\"range\":[1750032000,1750118399],\"page\":2,"
-			       "\"note\":\"from 1750032000\",\"n\":1}");
+	b = pull_body_expand(
+	    "{\"key\":\"{secret}\",\"range\":[\"{from}\",\"{to}\"],\"page\":\"{page}\","
+	    "\"note\":\"from {from}\",\"n\":1}",
+	    &v, PULL_TIME_EPOCH);
+	assert_string_equal(b,
+			    "{\"key\":\"k\\\"ey\\\\\",\"range\":[1750032000,1750118399],\"page\":2,"
+			    "\"note\":\"from 1750032000\",\"n\":1}");
 	free(b);
 	/* times that are text stay text */
 	v.from = "2025-06-16T00:00:00Z";
@@ -73,7 +82,7 @@ static void test_body(void **state)
 
 static void test_times(void **state)
 {
-	struct pull p = { .time = PULL_TIME_PATTERN, .time_pattern = "%Y-%m-%dT%H:%M:%S%z (%%)" };
+	struct pull p = {.time = PULL_TIME_PATTERN, .time_pattern = "%Y-%m-%dT%H:%M:%S%z (%%)"};
 	char out[64];
 
 	(void)state;
@@ -96,17 +105,18 @@ static void test_next_url_stays_on_the_pull_urls_origin(void **state)
 	static const struct {
 		const char *next, *resolved;
 	} cases[] = {
-		{ "https://api.pbx.example/v1/calls?page=2", "https://api.pbx.example/v1/calls?page=2" },
-		{ "https://API.pbx.example:443/v1/calls?page=2", "https://api.pbx.example:443/v1/calls?page=2" },
-		{ "/v1/calls?page=3", "https://api.pbx.example/v1/calls?page=3" },
-		{ "?page=4", "https://api.pbx.example/v1/calls?page=4" },
-		{ "http://api.pbx.example/v1/calls?page=2", NULL },
-		{ "https://api.pbx.example:8443/v1/calls", NULL },
-		{ "https://evil.example/v1/calls", NULL },
-		{ "https://api.pbx.example.evil.example/", NULL },
-		{ "//evil.example/v1/calls", NULL },
-		{ "https://api.pbx.example@evil.example/", NULL },
-		{ "ftp://api.pbx.example/", NULL },
+	    {"https://api.pbx.example/v1/calls?page=2", "https://api.pbx.example/v1/calls?page=2"},
+	    {"https://API.pbx.example:443/v1/calls?page=2",
+	     "https://api.pbx.example:443/v1/calls?page=2"},
+	    {"/v1/calls?page=3", "https://api.pbx.example/v1/calls?page=3"},
+	    {"?page=4", "https://api.pbx.example/v1/calls?page=4"},
+	    {"http://api.pbx.example/v1/calls?page=2", NULL},
+	    {"https://api.pbx.example:8443/v1/calls", NULL},
+	    {"https://evil.example/v1/calls", NULL},
+	    {"https://api.pbx.example.evil.example/", NULL},
+	    {"//evil.example/v1/calls", NULL},
+	    {"https://api.pbx.example@evil.example/", NULL},
+	    {"ftp://api.pbx.example/", NULL},
 	};
 
 	(void)state;
@@ -127,27 +137,37 @@ static void test_mistakes_are_named(void **state)
 	static const struct {
 		const char *pull, *says;
 	} bad[] = {
-		{ "[]", "pull: an object" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},\"x\":1}",
-		  "pull: unknown key \"x\"" },
-		{ "{\"records\":\"\"}", "pull.url: a URL template" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"auth\":{\"query\":\"k\"}}", "pull.records: the path" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}&s={secret}\",\"records\":\"\",\"auth\":{\"query\":\"k\"}}",
-		  "pull.url: {secret} is not a placeholder here" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k y\"}}",
-		  "pull.auth.query: a query parameter name" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"header\":\"X: y\",\"value\":\"{secret}\"}}",
-		  "pull.auth.header: a header name" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},\"time_zone\":\"Europe/Budapest\"}",
-		  "pull.time_zone: \"source\"" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},\"next\":{\"url\":\"\"}}",
-		  "pull.next: a path must be" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}&p={page}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},\"next\":{\"page\":{\"first\":2}}}",
-		  "pull.next.page.first: 0 or 1" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},\"max_pages\":1000000}",
-		  "pull.max_pages: a whole number from 1 to 100000" },
-		{ "{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},\"window_end\":\"open\"}",
-		  "pull.window_end" },
+	    {"[]", "pull: an object"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},"
+	     "\"x\":1}",
+	     "pull: unknown key \"x\""},
+	    {"{\"records\":\"\"}", "pull.url: a URL template"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"auth\":{\"query\":\"k\"}}",
+	     "pull.records: the path"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}&s={secret}\",\"records\":\"\",\"auth\":{"
+	     "\"query\":\"k\"}}",
+	     "pull.url: {secret} is not a placeholder here"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k "
+	     "y\"}}",
+	     "pull.auth.query: a query parameter name"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"header\":\"X: "
+	     "y\",\"value\":\"{secret}\"}}",
+	     "pull.auth.header: a header name"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},"
+	     "\"time_zone\":\"Europe/Budapest\"}",
+	     "pull.time_zone: \"source\""},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},"
+	     "\"next\":{\"url\":\"\"}}",
+	     "pull.next: a path must be"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}&p={page}\",\"records\":\"\",\"auth\":{"
+	     "\"query\":\"k\"},\"next\":{\"page\":{\"first\":2}}}",
+	     "pull.next.page.first: 0 or 1"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},"
+	     "\"max_pages\":1000000}",
+	     "pull.max_pages: a whole number from 1 to 100000"},
+	    {"{\"url\":\"{pull_url}?f={from}&t={to}\",\"records\":\"\",\"auth\":{\"query\":\"k\"},"
+	     "\"window_end\":\"open\"}",
+	     "pull.window_end"},
 	};
 	struct errbuf e;
 
@@ -169,12 +189,12 @@ static void test_mistakes_are_named(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_the_vipex_example_compiles),
-		cmocka_unit_test(test_url),
-		cmocka_unit_test(test_body),
-		cmocka_unit_test(test_times),
-		cmocka_unit_test(test_next_url_stays_on_the_pull_urls_origin),
-		cmocka_unit_test(test_mistakes_are_named),
+	    cmocka_unit_test(test_the_vipex_example_compiles),
+	    cmocka_unit_test(test_url),
+	    cmocka_unit_test(test_body),
+	    cmocka_unit_test(test_times),
+	    cmocka_unit_test(test_next_url_stays_on_the_pull_urls_origin),
+	    cmocka_unit_test(test_mistakes_are_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

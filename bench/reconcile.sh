@@ -7,9 +7,14 @@
 
 RECON_N=${RECON_N:-20000}
 say "== reconcile: $RECON_N records of a day through a mapping's pull =="
-python3 bench/reconcile_api.py "$RECON_N" >"$BENCH_WORK/reconcile-api.port" &
+# A port file of an earlier run must not be read: removed before the API starts.
+rm -f "$BENCH_WORK/reconcile-api.port"
+python3 bench/reconcile_api.py "$RECON_N" >"$BENCH_WORK/reconcile-api.port" 2>"$BENCH_WORK/reconcile-api.log" &
 RECON_API=$!
-while [ ! -s "$BENCH_WORK/reconcile-api.port" ]; do sleep 0.1; done
+while [ ! -s "$BENCH_WORK/reconcile-api.port" ]; do
+	kill -0 "$RECON_API" 2>/dev/null || { cat "$BENCH_WORK/reconcile-api.log" >&2; exit 1; }
+	sleep 0.1
+done
 RECON_URL=http://127.0.0.1:$(cat "$BENCH_WORK/reconcile-api.port")/api/v1/calls
 "$BENCH_BIN/ringlog" --database "$BENCH_DB" source remove bench-vipex --force >/dev/null 2>&1 || true
 echo bench-push-secret | "$BENCH_BIN/ringlog" --database "$BENCH_DB" source add bench-vipex --vendor custom \
@@ -20,7 +25,7 @@ echo bench-pull-key | "$BENCH_BIN/ringlog" --database "$BENCH_DB" source update 
 for pass in "filled (new calls)" "again (duplicates)"; do
 	t0=$(date +%s.%N)
 	out=$("$BENCH_BIN/ringlog" --database "$BENCH_DB" reconcile bench-vipex --since 2025-06-16 \
-		--until 2025-06-17 --pace 0 2>&1)
+		--until 2025-06-17 --pace 0 2>&1) || { say "  $out"; kill "$RECON_API"; exit 1; }
 	t1=$(date +%s.%N)
 	say "  $out"
 	say "$(awk -v a="$t0" -v b="$t1" -v n="$RECON_N" -v p="$pass" \

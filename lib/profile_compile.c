@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ringlog/pull.h"
 #include "ringlog/xalloc.h"
 
 #define MAX_RULES 512
@@ -26,6 +27,7 @@ struct compiled {
 	const char **lists[2];         /* json_strings, csv_columns */
 	char **strings;                /* every string the tables point to */
 	size_t nstrings;
+	struct pull *pull;             /* the mapping's "pull", or NULL */
 };
 
 static const char *keep(struct compiled *c, const char *s)
@@ -49,6 +51,7 @@ void profile_free(struct profile *p)
 	free(c->words[1]);
 	free(c->lists[0]);
 	free(c->lists[1]);
+	pull_free(c->pull);
 	free(c);
 }
 
@@ -56,7 +59,7 @@ void profile_free(struct profile *p)
 
 /* "a.b[0].c": keys of 1..MAX_KEY bytes without '.', '[' or ']', indexes
  * of digits. */
-static int check_path(const char *path, const char *where, struct errbuf *e)
+int profile_check_path(const char *path, const char *where, struct errbuf *e)
 {
 	const char *p = path;
 	size_t n = strlen(path);
@@ -191,7 +194,7 @@ static int rule_if(struct compiled *c, json_object *spec, struct profile_rule *r
 	if (!json_object_is_type(cond, json_type_object) || check_keys(cond, keys, where, e) < 0 ||
 	    !path || !value)
 		return e->msg[0] ? -1 : err_set(e, "%s: \"if\" needs {\"path\": …, \"equals\": …}", where);
-	if (check_path(path, where, e) < 0)
+	if (profile_check_path(path, where, e) < 0)
 		return -1;
 	r->if_path = keep(c, path);
 	r->if_value = keep(c, value);
@@ -222,7 +225,7 @@ static int add_rule(struct compiled *c, int field, json_object *spec, const char
 		if (join) {
 			if (conv && r.conv != CONV_JOIN_PATH)
 				return err_set(e, "%s: \"join\" goes with the join_path converter", where);
-			if (check_path(join, where, e) < 0)
+			if (profile_check_path(join, where, e) < 0)
 				return -1;
 			r.conv = CONV_JOIN_PATH;
 			r.path2 = keep(c, join);
@@ -234,7 +237,7 @@ static int add_rule(struct compiled *c, int field, json_object *spec, const char
 	} else if (!json_object_is_type(spec, json_type_string)) {
 		return err_set(e, "%s: a rule is a path or {\"path\": …}", where);
 	}
-	if (!path || check_path(path, where, e) < 0)
+	if (!path || profile_check_path(path, where, e) < 0)
 		return e->msg[0] ? -1 : err_set(e, "%s: a rule needs a \"path\"", where);
 	if (!conv_fits(r.conv, field))
 		return err_set(e, "%s: this converter does not give a %s", where,
@@ -337,7 +340,7 @@ static int add_list(struct compiled *c, int which, json_object *list, struct err
 		json_object *v = json_object_array_get_idx(list, i);
 
 		if (!json_object_is_type(v, json_type_string) ||
-		    (which == 0 && check_path(json_object_get_string(v), what[which], e) < 0))
+		    (which == 0 && profile_check_path(json_object_get_string(v), what[which], e) < 0))
 			return e->msg[0] ? -1 : err_set(e, "\"%s\" must hold strings", what[which]);
 		c->lists[which][i] = keep(c, json_object_get_string(v));
 	}
@@ -402,7 +405,7 @@ static int set_paths(struct compiled *c, json_object *m, struct errbuf *e)
 	}
 	if (json_object_object_get_ex(m, "percent_encoded", &v)) {
 		if (!json_object_is_type(v, json_type_string) ||
-		    check_path(json_object_get_string(v), "percent_encoded", e) < 0)
+		    profile_check_path(json_object_get_string(v), "percent_encoded", e) < 0)
 			return e->msg[0] ? -1 : err_set(e, "\"percent_encoded\" must be a path");
 		c->p.encoded_values = keep(c, json_object_get_string(v));
 	}
@@ -432,7 +435,7 @@ static int compile_into(struct compiled *c, json_object *m, const struct profile
 {
 	static const char *const keys[] = { "base", "fields", "directions", "dispositions",
 					    "unwrap", "percent_encoded", "json_strings",
-					    "csv_columns", "flags", "answer", NULL };
+					    "csv_columns", "flags", "answer", "pull", NULL };
 	const struct profile *words;
 	json_object *v;
 
@@ -456,6 +459,8 @@ static int compile_into(struct compiled *c, json_object *m, const struct profile
 	    (json_object_object_get_ex(m, "flags", &v) && set_flags(c, v, e) < 0) ||
 	    (json_object_object_get_ex(m, "answer", &v) && set_answer(c, v, e) < 0) ||
 	    set_paths(c, m, e) < 0)
+		return -1;
+	if (json_object_object_get_ex(m, "pull", &v) && !(c->pull = pull_compile(v, e)))
 		return -1;
 	if (c->nrules == 0)
 		return err_set(e, "the mapping has no fields and no base profile");
@@ -486,6 +491,8 @@ struct profile *profile_compile(json_object *mapping, const char *base, struct e
 		return NULL;
 	}
 	c->p.name = "custom";
+	if (c->pull)
+		c->p.pull = c->pull;
 	c->p.rules = c->rules;
 	c->p.nrules = c->nrules;
 	c->p.directions = c->words[0];

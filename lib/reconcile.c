@@ -1,380 +1,147 @@
 /* Reconciliation: pull the PBX's call log, store it through the push path.
- * See reconcile.h and docs/reconcile.md. */
+ * One interpreter of the call-log APIs (struct pull: the vendors' built-in
+ * ones, a custom mapping's "pull"): windows, pages, storing. See
+ * reconcile.h and docs/reconcile.md. */
 #include "ringlog/reconcile.h"
 
-#include <curl/curl.h>
-#include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
-#include "ringlog/buf.h"
+#include "reconcile_internal.h"
 #include "ringlog/profile.h"
 #include "ringlog/xalloc.h"
 
-#define ANSWER_MAX (64u << 20) /* bytes of one answer */
-#define STORE_BATCH 500        /* records per push_commit */
-#define SLICE_S 86400          /* the window is read a day at a time */
-#define RETRY_AFTER_MAX 120    /* seconds we wait for one 429 at most */
-#define LOCK_CLASS 1380142659  /* "RCNC": pg_try_advisory_lock(class, source id) */
+#define STORE_BATCH 500       /* records per push_commit */
+#define SLICE_S 86400         /* the window is read a day at a time */
+#define LOCK_CLASS 1380142659 /* "RCNC": pg_try_advisory_lock(class, source id) */
 
-enum vendor { V_VOICENTER, V_RINGOSTAT };
-
-struct ctx {
-	struct reconcile_run *run;
-	enum vendor vendor;
-	char *url, *secret;
-	long page_size, pace_ms;
-	struct timespec last_request;
-};
-
-/* Every KIND fail() is given, but "busy" (not a pull: nothing is recorded). */
+/* Every KIND reconcile_fail() is given, but "busy" (not a pull: nothing is
+ * recorded). */
 const char *const reconcile_error_kinds[] = {
 	"auth", "rate_limited", "timeout", "http", "bad_answer", "database", "unsupported", "cancelled", NULL,
 };
 
-static int fail(struct reconcile_run *run, const char *kind, const char *fmt, ...) RL_PRINTF(3, 4);
+/* ---- asking ------------------------------------------------------------- */
 
-static int fail(struct reconcile_run *run, const char *kind, const char *fmt, ...)
-{
-	va_list ap;
-
-	run->error_kind = kind;
-	va_start(ap, fmt);
-	vsnprintf(run->error, sizeof(run->error), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
-static long since_ms(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
-/* ---- HTTP --------------------------------------------------------------- */
-
-struct answer {
-	struct buf body;
-	long retry_after; /* seconds, -1 when none */
-	bool too_large;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct answer *a = arg;
-
-	if (a->body.len + size * n > ANSWER_MAX) {
-		a->too_large = true;
-		return 0;
-	}
-	buf_add(&a->body, data, size * n);
-	return size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	struct answer *a = arg;
-	size_t len = size * n;
-
-	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
-		a->retry_after = strtol(data + 12, NULL, 10);
-	return len;
-}
-
-/* One request: POST JSON BODY, or GET when BODY is NULL. Retries 429 (as
- * Retry-After says), 5xx and timeouts with backoff. Returns 0 with the 200
- * answer in A, or -1 with the run's error set. */
-static int request(struct ctx *c, const char *url, const char *body, struct answer *a)
-{
-	struct reconcile_run *run = c->run;
-	int tries = run->max_retries > 0 ? run->max_retries : 5;
-	long backoff = 1000;
-
-	for (int attempt = 0;; attempt++) {
-		CURL *h = curl_easy_init();
-		struct curl_slist *hdr = NULL;
-		char line[600];
-		CURLcode rc;
-		long status = 0;
-
-		if (run->cancel && *run->cancel) {
-			curl_easy_cleanup(h);
-			return fail(run, "cancelled", "stopped");
-		}
-		if (c->pace_ms > 0 && c->last_request.tv_sec && since_ms(&c->last_request) < c->pace_ms)
-			sleep_ms(c->pace_ms - since_ms(&c->last_request));
-		clock_gettime(CLOCK_MONOTONIC, &c->last_request);
-		buf_release(&a->body);
-		a->retry_after = -1;
-		a->too_large = false;
-		if (c->vendor == V_RINGOSTAT) {
-			snprintf(line, sizeof(line), "Auth-key: %s", c->secret);
-			hdr = curl_slist_append(hdr, line);
-		} else if (body) {
-			hdr = curl_slist_append(hdr, "Content-Type: application/json");
-		}
-		curl_easy_setopt(h, CURLOPT_URL, url);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, run->timeout_ms > 0 ? run->timeout_ms : 60000L);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-		curl_easy_setopt(h, CURLOPT_USERAGENT, "ringlog-reconcile");
-		if (body)
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		rc = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		curl_slist_free_all(hdr);
-		curl_easy_cleanup(h);
-		run->counts.requests++;
-		if (rc == CURLE_OK && status == 200)
-			return 0;
-		if (a->too_large)
-			return fail(run, "bad_answer", "the answer is larger than %u MiB", ANSWER_MAX >> 20);
-		if (status == 401 || status == 403)
-			return fail(run, "auth", "the PBX refused the pull credentials (HTTP %ld)", status);
-		if (rc == CURLE_OK && status != 429 && status < 500)
-			return fail(run, "http", "the PBX answered HTTP %ld", status);
-		if (attempt + 1 >= tries)
-			return fail(run, rc == CURLE_OPERATION_TIMEDOUT ? "timeout"
-					 : status == 429			 ? "rate_limited"
-									 : "http",
-				    "gave up after %d tries: %s", tries,
-				    rc != CURLE_OK ? curl_easy_strerror(rc) : status == 429 ? "HTTP 429" : "HTTP 5xx");
-		if (status == 429 && a->retry_after >= 0) {
-			sleep_ms((a->retry_after > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : a->retry_after) * 1000);
-		} else {
-			sleep_ms(backoff);
-			backoff *= 2;
-		}
-	}
-}
-
-/* ---- the vendors -------------------------------------------------------- */
-
-/* KEY of O in any case (Voicenter's live answers are lower case). */
-static json_object *get_ci(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_is_type(o, json_type_object))
-		return NULL;
-	if (json_object_object_get_ex(o, key, &v))
-		return v;
-	json_object_object_foreach(o, k, val) {
-		if (strcasecmp(k, key) == 0)
-			return val;
-	}
-	return NULL;
-}
-
-static void copy_ci(json_object *to, const char *to_key, json_object *from, const char *key)
-{
-	json_object *v = get_ci(from, key);
-
-	if (v && !json_object_is_type(v, json_type_null))
-		json_object_object_add(to, to_key, json_object_get(v));
-}
-
-/* A Call Log record as the CDR Notification would have sent it (§1.2 keys),
- * so the voicenter profile maps it as it maps a push. */
-json_object *reconcile_voicenter_body(json_object *rec)
-{
-	json_object *b = json_object_new_object(), *t = get_ci(rec, "CdrType");
-	int type = t ? json_object_get_int(t) : 0;
-
-	copy_ci(b, "ivruniqueid", rec, "CallID");
-	copy_ci(b, "caller", rec, "CallerNumber");
-	copy_ci(b, "target", rec, "TargetNumber");
-	/* Date is GMT ("…Z"): absolute, unlike the push's local epoch. */
-	copy_ci(b, "time", rec, "Date");
-	copy_ci(b, "duration", rec, "Duration");
-	copy_ci(b, "status", rec, "DialStatus");
-	copy_ci(b, "type", rec, "Type");
-	copy_ci(b, "targetextension", rec, "TargetExtension");
-	copy_ci(b, "callerextension", rec, "CallerExtension");
-	copy_ci(b, "did", rec, "DID");
-	copy_ci(b, "record", rec, "RecordURL");
-	copy_ci(b, "representative_name", rec, "RepresentativeName");
-	copy_ci(b, "representative_code", rec, "RepresentativeCode");
-	copy_ci(b, "queuename", rec, "QueueName");
-	copy_ci(b, "price", rec, "Price");
-	copy_ci(b, "dialtime", rec, "RingTime");
-	copy_ci(b, "cdrtype", rec, "CdrType");
-	/* CdrType ids (§1.7): the direction a CRM module reads from them. */
-	if (type == 1 || type == 8 || type == 11 || type == 18 || type == 19)
-		json_object_object_add(b, "direction", json_object_new_string("incoming"));
-	else if (type == 4 || type == 9 || type == 10 || type == 14 || type == 15)
-		json_object_object_add(b, "direction", json_object_new_string("outgoing"));
-	return b;
-}
-
-static void utc_text(int64_t t, char out[32], bool iso)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-/* T as wall-clock time in the source's zone (Ringostat's from/to). */
-static int zone_text(struct ctx *c, int64_t t, char out[32])
+/* T as the pull writes its times into OUT. */
+static int time_text(struct ctx *c, int64_t t, char out[48])
 {
 	static const struct db_stmt st = {
-		"reconcile_zone_text",
-		"SELECT to_char(to_timestamp($1::double precision) AT TIME ZONE $2, "
-		"'YYYY-MM-DD HH24:MI:SS')",
-		2
+		"reconcile_local_time",
+		"SELECT floor(extract(epoch FROM to_timestamp($1::double precision) AT TIME ZONE $2))::bigint", 2
 	};
-	char num[24];
-	const char *params[] = { num, c->run->src->time_zone };
-	struct errbuf e;
-	PGresult *res;
+	int64_t local = t;
 
-	snprintf(num, sizeof(num), "%lld", (long long)t);
-	res = db_exec(c->run->db, &st, params, &e);
-	if (!res)
-		return fail(c->run, "database", "%s", e.msg);
-	snprintf(out, 32, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
+	if (c->pull->time == PULL_TIME_PATTERN && !c->pull->time_utc) {
+		char num[24];
+		const char *params[] = { num, c->run->src->time_zone };
+		struct errbuf e;
+		PGresult *res;
+
+		snprintf(num, sizeof(num), "%lld", (long long)t);
+		res = db_exec(c->run->db, &st, params, &e);
+		if (!res)
+			return reconcile_fail(c->run, "database", "%s", e.msg);
+		local = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	pull_time_text(c->pull, t, local, out, 48);
 	return 0;
 }
 
-static char *escape(const char *s)
-{
-	CURL *h = curl_easy_init();
-	char *e = curl_easy_escape(h, s, 0), *out = xstrdup(e);
+/* What one request asks for. */
+struct want {
+	char from[48], to[48];
+	long page;
+	const char *cursor;   /* PULL_NEXT_CURSOR: NULL before the first */
+	const char *next_url; /* PULL_NEXT_URL: NULL before the first */
+};
 
-	curl_free(e);
-	curl_easy_cleanup(h);
-	return out;
+/* One answer. */
+struct page {
+	json_object *doc;  /* the answer */
+	json_object *list; /* its records, borrowed from doc */
+	size_t n;
+	int64_t total; /* the window's records as the answer says, -1: not said */
+	char *url;     /* what was asked, without a secret */
+};
+
+static void page_release(struct page *pg)
+{
+	json_object_put(pg->doc);
+	free(pg->url);
+	memset(pg, 0, sizeof(*pg));
 }
 
-/* Voicenter's rate limit is ERROR_NUMBER 1 in a 200 answer: waited out
- * with backoff as a 429 is, within the same number of tries. Returns the
- * parsed answer (caller puts; NULL when it is no JSON), or NULL with the
- * run's error set (*FAILED). */
-static json_object *voicenter_ask(struct ctx *c, const char *body, struct answer *ans, bool *failed)
+/* PATH of DOC ("": DOC itself), keys in any case when the pull says so. */
+static json_object *find(const struct pull *p, json_object *doc, const char *path)
 {
-	int tries = c->run->max_retries > 0 ? c->run->max_retries : 5;
-	long backoff = 1000;
-
-	for (int attempt = 0;; attempt++) {
-		json_object *doc, *err;
-
-		if (request(c, c->url, body, ans) < 0) {
-			*failed = true;
-			return NULL;
-		}
-		doc = json_tokener_parse(buf_str(&ans->body));
-		err = get_ci(doc, "ERROR_NUMBER");
-		if (!err || json_object_get_int(err) != 1 || attempt + 1 >= tries)
-			return doc;
-		json_object_put(doc);
-		sleep_ms(backoff);
-		backoff *= 2;
-	}
+	if (!*path)
+		return doc;
+	return p->any_case ? reconcile_get_ci(doc, path) : profile_lookup(doc, path);
 }
 
-/* Reads [A, B] (inclusive seconds). Returns the records (caller puts),
- * with *FULL when the answer may not hold all of them (split the window),
- * or NULL with the run's error set. */
-static json_object *fetch(struct ctx *c, int64_t a, int64_t b, bool *full)
+/* True when the query of URL has the parameter NAME. */
+static bool has_param(const char *url, const char *name)
 {
-	struct answer ans = { BUF_INIT, -1, false };
-	json_object *doc = NULL, *list = NULL;
-	char from[32], to[32];
-	struct buf url = BUF_INIT, body = BUF_INIT;
-	bool failed = false;
+	size_t n = strlen(name);
 
-	*full = false;
-	if (c->vendor == V_VOICENTER) {
-		json_object *o = json_object_new_object(), *search = json_object_new_object();
+	for (const char *p = strchr(url, '?'); p; p = strchr(p + 1, '&'))
+		if (strncmp(p + 1, name, n) == 0 && p[1 + n] == '=')
+			return true;
+	return false;
+}
 
-		utc_text(a, from, true);
-		utc_text(b, to, true);
-		json_object_object_add(o, "code", json_object_new_string(c->secret));
-		json_object_object_add(search, "fromdate", json_object_new_string(from));
-		json_object_object_add(search, "todate", json_object_new_string(to));
-		json_object_object_add(o, "search", search);
-		buf_adds(&body, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-		doc = voicenter_ask(c, buf_str(&body), &ans, &failed);
-		if (failed)
-			goto out;
-	} else {
-		char *f, *t;
+/* URL with the secret in its query parameter, when the pull sends it so
+ * and the URL (a next page's) does not hold it yet. Caller frees. */
+static char *with_secret(struct ctx *c, const char *url)
+{
+	struct pull_vars v = { .secret = c->secret };
+	struct buf b = BUF_INIT;
+	char *escaped;
 
-		if (zone_text(c, a, from) < 0 || zone_text(c, b, to) < 0)
-			goto out;
-		f = escape(from);
-		t = escape(to);
-		buf_adds(&url, c->url);
-		buf_adds(&url, strchr(c->url, '?') ? "&" : "?");
-		buf_adds(&url, "export_type=json&order=calldate%20asc&from=");
-		buf_adds(&url, f);
-		buf_adds(&url, "&to=");
-		buf_adds(&url, t);
-		free(f);
-		free(t);
-		if (request(c, buf_str(&url), NULL, &ans) < 0)
-			goto out;
-		doc = json_tokener_parse(buf_str(&ans.body));
-	}
-	if (c->vendor == V_VOICENTER) {
-		json_object *err = get_ci(doc, "ERROR_NUMBER"), *total = get_ci(doc, "TOTAL_HITS");
-		int code = err ? json_object_get_int(err) : 0;
+	buf_adds(&b, url);
+	if (!c->pull->auth_query || has_param(url, c->pull->auth_query))
+		return buf_detach(&b, NULL);
+	escaped = pull_url_expand("{secret}", &v);
+	buf_addf(&b, "%c%s=%s", strchr(url, '?') ? '&' : '?', c->pull->auth_query, escaped);
+	free(escaped);
+	return buf_detach(&b, NULL);
+}
 
-		if (code == 2 || code == 4) {
-			fail(c->run, "auth", "Voicenter refused the pull: error %d (%s)", code,
-			     code == 2 ? "authentication" : "IP not authorised");
-			goto out;
-		}
-		if (code != 0) {
-			fail(c->run, code == 1 ? "rate_limited" : "bad_answer", "Voicenter answered error %d: %.100s",
-			     code, json_object_get_string(get_ci(doc, "ERROR_DESCRIPTION")));
-			goto out;
-		}
-		list = get_ci(doc, "CDR_LIST");
-		if (list && json_object_is_type(list, json_type_array))
-			*full = (total && json_object_get_int64(total) > (int64_t)json_object_array_length(list)) ||
-				(long)json_object_array_length(list) >= c->page_size;
-	} else {
-		list = json_object_is_type(doc, json_type_array) ? doc : NULL;
-		if (list)
-			*full = (long)json_object_array_length(list) >= c->page_size;
-	}
-	if (!list || !json_object_is_type(list, json_type_array)) {
-		fail(c->run, "bad_answer", "the call log answer is not the list expected");
-		list = NULL;
-		goto out;
-	}
-	json_object_get(list);
-out:
-	json_object_put(doc);
-	buf_release(&ans.body);
-	buf_release(&url);
-	buf_release(&body);
-	return list;
+/* Asks for W. Returns 0 with PG filled (release it), or -1 with the run's
+ * error set. */
+static int fetch(struct ctx *c, const struct want *w, struct page *pg)
+{
+	char page[24], size[24];
+	struct pull_vars v = { c->url, w->from, w->to, page, w->cursor, size, c->secret };
+	char *asked, *body = NULL;
+	json_object *total;
+
+	memset(pg, 0, sizeof(*pg));
+	snprintf(page, sizeof(page), "%ld", w->page);
+	snprintf(size, sizeof(size), "%ld", c->page_size);
+	pg->url = w->next_url ? xstrdup(w->next_url) : pull_url_expand(c->pull->url, &v);
+	asked = with_secret(c, pg->url);
+	if (c->pull->body)
+		body = pull_body_expand(c->pull->body, &v, c->pull->time);
+	pg->doc = reconcile_ask(c, asked, body);
+	free(asked);
+	free(body);
+	if (!pg->doc)
+		return -1;
+	pg->list = find(c->pull, pg->doc, c->pull->records);
+	if (!pg->list || !json_object_is_type(pg->list, json_type_array))
+		return reconcile_fail(c->run, "bad_answer",
+				      "the call log answer has no list of records at \"%.80s\"", c->pull->records);
+	pg->n = json_object_array_length(pg->list);
+	if (pg->n > PULL_PAGE_SIZE_LIMIT)
+		return reconcile_fail(c->run, "bad_answer", "an answer holds %zu records, more than %d",
+				      pg->n, PULL_PAGE_SIZE_LIMIT);
+	total = c->pull->total ? find(c->pull, pg->doc, c->pull->total) : NULL;
+	pg->total = total ? json_object_get_int64(total) : -1;
+	return 0;
 }
 
 /* ---- storing ------------------------------------------------------------ */
@@ -397,12 +164,24 @@ static long long known(struct ctx *c, json_object *ids)
 	snprintf(sid, sizeof(sid), "%lld", c->run->src->id);
 	res = db_exec(c->run->db, &st, params, &e);
 	if (!res) {
-		fail(c->run, "database", "%s", e.msg);
+		reconcile_fail(c->run, "database", "%s", e.msg);
 		return -1;
 	}
 	n = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return n;
+}
+
+/* RECORD as the push it stands for (a new reference). */
+static json_object *push_body(const struct pull *p, json_object *record)
+{
+	json_object *inner;
+
+	if (p->to_push)
+		return p->to_push(record);
+	if (p->record_path && (inner = profile_lookup(record, p->record_path)))
+		return json_object_get(inner);
+	return json_object_get(record);
 }
 
 /* Stores RECS[from, to) through the push path. */
@@ -422,7 +201,7 @@ static int store(struct ctx *c, json_object *recs, size_t from, size_t to)
 	clock_gettime(CLOCK_REALTIME, &now);
 	for (size_t i = 0; i < n; i++) {
 		json_object *rec = json_object_array_get_idx(recs, from + i);
-		json_object *b = c->vendor == V_VOICENTER ? reconcile_voicenter_body(rec) : json_object_get(rec);
+		json_object *b = push_body(c->pull, rec);
 
 		bodies[i] = xstrdup(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
 		json_object_put(b);
@@ -459,7 +238,7 @@ static int store(struct ctx *c, json_object *recs, size_t from, size_t to)
 		push_commit(run->db, items, n, 0);
 		for (size_t i = 0; i < n; i++) {
 			if (r[i].db_down) {
-				rc = fail(run, "database", "PostgreSQL went away: %s", r[i].message);
+				rc = reconcile_fail(run, "database", "PostgreSQL went away: %s", r[i].message);
 				break;
 			}
 			if (r[i].outcome == PUSH_STORED)
@@ -482,28 +261,137 @@ static int store(struct ctx *c, json_object *recs, size_t from, size_t to)
 	return rc;
 }
 
-/* Reads and stores [A, B]; a window whose answer may be cut is read again
- * as two halves. */
-static int window(struct ctx *c, int64_t a, int64_t b)
+static int store_all(struct ctx *c, json_object *list)
 {
-	bool full;
-	json_object *recs = fetch(c, a, b, &full);
-	size_t n;
+	size_t n = json_object_array_length(list);
 	int rc = 0;
 
-	if (!recs)
+	for (size_t i = 0; i < n && rc == 0; i += STORE_BATCH)
+		rc = store(c, list, i, i + STORE_BATCH < n ? i + STORE_BATCH : n);
+	return rc;
+}
+
+/* The window [A, B] (inclusive seconds) as the request writes it. */
+static int window_times(struct ctx *c, int64_t a, int64_t b, struct want *w)
+{
+	int64_t to = c->pull->to_exclusive ? b + 1 : b;
+
+	return time_text(c, a, w->from) < 0 || time_text(c, to, w->to) < 0 ? -1 : 0;
+}
+
+/* Reads and stores [A, B] in one answer; an answer that may be cut is read
+ * again as two halves. */
+static int split_window(struct ctx *c, int64_t a, int64_t b)
+{
+	struct want w = { .page = c->pull->first_page };
+	struct page pg = { 0 };
+	bool full;
+	int rc;
+
+	if (window_times(c, a, b, &w) < 0 || fetch(c, &w, &pg) < 0) {
+		page_release(&pg);
 		return -1;
+	}
+	full = (pg.total >= 0 && pg.total > (int64_t)pg.n) ||
+	       (c->page_size > 0 && (long)pg.n >= c->page_size);
 	if (full && b > a) {
 		int64_t mid = a + (b - a) / 2;
 
-		json_object_put(recs);
-		return window(c, a, mid) < 0 ? -1 : window(c, mid + 1, b);
+		page_release(&pg);
+		return split_window(c, a, mid) < 0 ? -1 : split_window(c, mid + 1, b);
 	}
-	n = json_object_array_length(recs);
-	for (size_t i = 0; i < n && rc == 0; i += STORE_BATCH)
-		rc = store(c, recs, i, i + STORE_BATCH < n ? i + STORE_BATCH : n);
-	json_object_put(recs);
+	rc = store_all(c, pg.list);
+	page_release(&pg);
 	return rc;
+}
+
+/* After PG: 1 when another page follows (*CURSOR or *NEXT_URL moved on),
+ * 0 when the window is done, -1 with the run's error set. */
+static int advance(struct ctx *c, const struct page *pg, const char *first_url, char **cursor,
+		   char **next_url)
+{
+	json_object *v;
+	const char *text;
+	char *resolved;
+
+	if (pg->n == 0 || (c->page_size > 0 && (long)pg->n < c->page_size))
+		return 0;
+	if (c->pull->next == PULL_NEXT_PAGE)
+		return 1;
+	v = profile_lookup(pg->doc, c->pull->next_path);
+	text = v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : NULL;
+	if (!text || !*text || strcmp(text, "false") == 0)
+		return 0;
+	if (c->pull->next == PULL_NEXT_CURSOR) {
+		if (*cursor && strcmp(*cursor, text) == 0)
+			return reconcile_fail(c->run, "bad_answer",
+					      "the call log answered the cursor it was asked with");
+		free(*cursor);
+		*cursor = xstrdup(text);
+		return 1;
+	}
+	if (!pull_same_origin(first_url, text, &resolved))
+		return reconcile_fail(c->run, "bad_answer",
+				      "the next page's URL (at \"%.80s\") is not on the pull URL's scheme, "
+				      "host and port: not followed with the pull secret",
+				      c->pull->next_path);
+	if (*next_url && strcmp(*next_url, resolved) == 0) {
+		free(resolved);
+		return reconcile_fail(c->run, "bad_answer",
+				      "the call log answered the page it was asked for as the next");
+	}
+	free(*next_url);
+	*next_url = resolved;
+	return 1;
+}
+
+/* Reads and stores [A, B] page by page, each page stored as it comes. */
+static int paged_window(struct ctx *c, int64_t a, int64_t b)
+{
+	struct want w = { 0 };
+	char *cursor = NULL, *next_url = NULL, *first_url = NULL;
+	int more = 1;
+
+	if (window_times(c, a, b, &w) < 0)
+		return -1;
+	for (long i = 0; more > 0; i++) {
+		struct page pg;
+
+		if (i == c->pull->max_pages) {
+			more = reconcile_fail(c->run, "bad_answer",
+					      "a day of the call log took more than %ld pages "
+					      "(the pull's max_pages)", c->pull->max_pages);
+			break;
+		}
+		w.page = c->pull->first_page + i;
+		w.cursor = cursor;
+		w.next_url = next_url;
+		if (fetch(c, &w, &pg) < 0) {
+			more = -1;
+		} else {
+			if (!first_url)
+				first_url = xstrdup(pg.url);
+			more = store_all(c, pg.list) < 0 ? -1 : advance(c, &pg, first_url, &cursor, &next_url);
+		}
+		page_release(&pg);
+	}
+	free(cursor);
+	free(next_url);
+	free(first_url);
+	return more;
+}
+
+static int window(struct ctx *c, int64_t a, int64_t b)
+{
+	return c->pull->next == PULL_NEXT_SPLIT ? split_window(c, a, b) : paged_window(c, a, b);
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
 }
 
 static int settings(struct ctx *c)
@@ -513,37 +401,43 @@ static int settings(struct ctx *c)
 		"SELECT coalesce(pull_url, ''), coalesce(pull_secret, '') FROM sources WHERE id = $1::bigint", 1
 	};
 	struct reconcile_run *run = c->run;
-	const char *vendor = run->src->profile ? run->src->profile->name : "";
+	const struct source *src = run->src;
 	char sid[24];
 	const char *params[] = { sid };
 	struct errbuf e;
 	PGresult *res;
 
-	if (strcmp(vendor, "voicenter") == 0)
-		c->vendor = V_VOICENTER;
-	else if (strcmp(vendor, "ringostat") == 0)
-		c->vendor = V_RINGOSTAT;
-	else
-		return fail(run, "unsupported",
-			    "source %s: only voicenter and ringostat sources can be reconciled", run->src->name);
-	snprintf(sid, sizeof(sid), "%lld", run->src->id);
+	if (!src->profile)
+		return reconcile_fail(run, "unsupported", "source %s: %s", src->name,
+				      src->profile_error ? src->profile_error : "no profile");
+	c->pull = src->profile->pull ? src->profile->pull : reconcile_vendor_pull(src->vendor);
+	if (!c->pull)
+		return reconcile_fail(run, "unsupported",
+				      "source %s: neither its vendor nor its mapping describes a call log "
+				      "to pull (a mapping's \"pull\", docs/reconcile.md)", src->name);
+	snprintf(sid, sizeof(sid), "%lld", src->id);
 	res = db_exec(run->db, &st, params, &e);
 	if (!res)
-		return fail(run, "database", "%s", e.msg);
+		return reconcile_fail(run, "database", "%s", e.msg);
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return fail(run, "unsupported", "source %s is gone", run->src->name);
+		return reconcile_fail(run, "unsupported", "source %s is gone", src->name);
 	}
 	c->url = xstrdup(*PQgetvalue(res, 0, 0) ? PQgetvalue(res, 0, 0)
-			 : c->vendor == V_VOICENTER ? "https://api.voicenter.com/hub/cdr/"
-						    : "https://api.ringostat.net/calls/list");
+			 : c->pull->default_url ? c->pull->default_url : "");
 	c->secret = xstrdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
+	if (!*c->url && strstr(c->pull->url, "{pull_url}"))
+		return reconcile_fail(run, "unsupported", "source %s has no pull URL (--pull-url)",
+				      src->name);
 	if (!*c->secret)
-		return fail(run, "auth", "source %s has no pull secret (--pull-secret-file)", run->src->name);
-	c->page_size = run->page_size > 0 ? run->page_size : c->vendor == V_VOICENTER ? 10000 : 6500;
-	/* Voicenter: about 30 requests a minute. */
-	c->pace_ms = run->pace_ms >= 0 ? run->pace_ms : c->vendor == V_VOICENTER ? 2000 : 500;
+		return reconcile_fail(run, "auth", "source %s has no pull secret (--pull-secret-file)",
+				      src->name);
+	if (has_control(c->secret))
+		return reconcile_fail(run, "auth", "source %s: the pull secret holds a control character",
+				      src->name);
+	c->page_size = run->page_size > 0 ? run->page_size : c->pull->page_size;
+	c->pace_ms = run->pace_ms >= 0 ? run->pace_ms : c->pull->pace_ms;
 	return 0;
 }
 
@@ -564,11 +458,11 @@ static int lock(struct reconcile_run *run, bool take)
 	snprintf(sid, sizeof(sid), "%lld", run->src->id);
 	res = db_exec(run->db, take ? &take_st : &give_st, params, &e);
 	if (!res)
-		return take ? fail(run, "database", "%s", e.msg) : -1;
+		return take ? reconcile_fail(run, "database", "%s", e.msg) : -1;
 	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (take && !got)
-		return fail(run, "busy", "source %s is being reconciled elsewhere", run->src->name);
+		return reconcile_fail(run, "busy", "source %s is being reconciled elsewhere", run->src->name);
 	return 0;
 }
 
@@ -581,7 +475,7 @@ int reconcile(struct reconcile_run *run)
 	run->error_kind = NULL;
 	run->error[0] = '\0';
 	if (run->to <= run->from)
-		return fail(run, "unsupported", "the window is empty");
+		return reconcile_fail(run, "unsupported", "the window is empty");
 	if (lock(run, true) < 0)
 		return -1;
 	if (settings(&c) < 0)

@@ -13,6 +13,8 @@
 #include "ringlog/compiler.h"
 #include "ringlog/log.h"
 
+struct pull;
+
 enum cdr_field {
 	CDR_F_CALL_ID,
 	CDR_F_DIRECTION,
@@ -104,6 +106,9 @@ struct profile {
 	const char *const *json_strings;  /* paths whose text may hold JSON ("IVR") */
 	const char *const *csv_columns;   /* the columns of a CSV record, in order */
 	bool ami_events;                  /* takes AMI events (text/plain Key: Value) */
+	/* A custom mapping's call-log API (its "pull"); NULL: the vendor's
+	 * built-in one, if any (lib/reconcile_vendors.c). */
+	const struct pull *pull;
 };
 
 /* The key push_decode() gives a CSV record under: {"_csv": [...]}. */
@@ -142,6 +147,10 @@ void profile_free(struct profile *p);
  * such vendor or the mapping does not compile. */
 const struct profile *profile_for_source(const char *vendor, json_object *mapping,
 					 struct profile **owned, struct errbuf *e);
+
+/* 0 when PATH is a path as rules take them ("a.b[0].c"), else -1 with E
+ * saying so at WHERE. */
+int profile_check_path(const char *path, const char *where, struct errbuf *e);
 
 /* Finds PATH in ROOT; borrowed, or NULL when absent. */
 json_object *profile_lookup(json_object *root, const char *path);

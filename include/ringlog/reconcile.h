@@ -2,9 +2,10 @@
  * time, each record stored through the push path (push_prepare and
  * push_commit, origin "reconcile"): a call already known is a duplicate and
  * changes nothing, a missing one is filled and the lead and task rules
- * apply, a record that cannot be mapped is a dead letter. Voicenter's
- * hub/cdr and Ringostat's calls/list (docs/reconcile.md). One pull of a
- * source at a time across every node: a session advisory lock. */
+ * apply, a record that cannot be mapped is a dead letter. The call-log API
+ * is the source's mapping's "pull", else its vendor's (Voicenter's hub/cdr,
+ * Ringostat's calls/list; docs/reconcile.md). One pull of a source at a
+ * time across every node: a session advisory lock. */
 #ifndef RINGLOG_RECONCILE_H
 #define RINGLOG_RECONCILE_H
 
@@ -32,8 +33,8 @@ struct reconcile_run {
 	const struct push_options *push;
 	int64_t from, to;   /* the window, epoch seconds: [from, to) */
 	bool dry_run;       /* read and map only; store nothing */
-	long page_size;     /* most records one answer holds (0: the vendor's) */
-	long pace_ms;       /* least time between requests (-1: the vendor's) */
+	long page_size;     /* most records one answer holds (0: the API's) */
+	long pace_ms;       /* least time between requests (-1: the API's) */
 	long timeout_ms;    /* of one request (0: 60 s) */
 	int max_retries;    /* on 429, 5xx, timeouts (0: 5) */
 	volatile int *cancel; /* may be NULL; non-zero stops between requests */

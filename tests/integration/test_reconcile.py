@@ -8,9 +8,9 @@ import threading
 import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
-from harness import (BIN, DB, add_source, execute, ingestd, metric_value, promtool_check, query,
+from harness import (BIN, DB, FIXTURES, WORK, add_source, execute, ingestd, metric_value, promtool_check, query,
                      request, reset_database, ringlog, row, scalar, wait_for)
 
 PULL_KEY = "pull-key-0123456789"
@@ -404,3 +404,353 @@ class ReconcileSignal(ReconcileCase):
         self.assertEqual(self.filled(text), 2)
         self.assertEqual(self.last_ok(text), 0)  # it never read its whole window
         self.assertEqual(self.show()["filled by pulls"], "2")
+
+
+# ---- a PBX described by a custom mapping's "pull" (VIPeX style) ----------------
+
+VIPEX_MAPPING = f"{FIXTURES}/custom/vipex-pull-mapping.json"
+BUDAPEST = datetime.timezone(datetime.timedelta(hours=2))  # June: CEST
+
+
+def vipex_push(n, at, status="fogadott", caller="06 30 123 4567"):
+    """The push VIPeX sends for a call at AT (epoch): wall-clock times of Budapest."""
+    start = datetime.datetime.fromtimestamp(at, BUDAPEST).strftime("%Y-%m-%d %H:%M:%S")
+    return {"call": {"id": f"vpx-{n}", "direction": "bejövő", "status": status,
+                     "caller": {"number": caller}, "called": {"number": "06 1 456 7890"},
+                     "extension": {"number": "201", "user": "Tóth Gábor"}, "start": start,
+                     "duration": "60", "billsec": "50" if status == "fogadott" else "0"}}
+
+
+class FakeVipex:
+    """A VIPeX-style call log: GET /api/v1/calls with `Authorization: Bearer
+    KEY`, the window in FROM_FORMAT ("epoch", "iso" or a Budapest wall-clock
+    pattern), answers of at most per_page records as
+    {"data": {"calls": [{"cdr": PUSH, "logged_at": EPOCH}]}, "meta":
+    {"next_cursor"}, "links": {"next"}}: pages by number (`page`), by
+    cursor (`cursor`) or by a next URL (`offset`, on next_base)."""
+
+    def __init__(self, records, time_format="epoch"):
+        self.records = sorted(records, key=lambda r: r["logged_at"])
+        self.time_format = time_format
+        self.requests, self.fail_next = [], []
+        self.next_base = None  # where links.next points (None: here)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                status, body, headers = fake.handle(self)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.url = self.base + "/api/v1/calls"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def when(self, text):
+        if self.time_format == "epoch":
+            return int(text)
+        if self.time_format == "iso":
+            return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        return datetime.datetime.strptime(text, self.time_format).replace(tzinfo=BUDAPEST).timestamp()
+
+    def handle(self, h):
+        q = {k: v[0] for k, v in parse_qs(urlparse(h.path).query).items()}
+        self.requests.append({"path": h.path, "query": q, "auth": h.headers.get("Authorization")})
+        if self.fail_next:
+            status, headers = self.fail_next.pop(0)
+            return status, {"error": status}, headers
+        if h.headers.get("Authorization") != f"Bearer {PULL_KEY}" and q.get("api_key") != PULL_KEY:
+            return 401, {"error": "invalid token"}, []
+        lo, hi = self.when(q["from"]), self.when(q["to"])
+        hits = [r for r in self.records if lo <= r["logged_at"] <= hi]
+        per = int(q.get("per_page", 100))
+        if "page" in q:
+            start = (int(q["page"]) - 1) * per
+        else:
+            start = int(q.get("cursor") or q.get("offset") or 0)
+        more = start + per < len(hits)
+        nxt = None
+        if more:
+            nxt = (self.next_base or self.base) + "/api/v1/calls?" + urlencode(
+                {"from": q["from"], "to": q["to"], "offset": start + per, "per_page": per})
+        return 200, {"data": {"calls": hits[start:start + per]},
+                     "meta": {"next_cursor": str(start + per) if more else None},
+                     "links": {"next": nxt}}, []
+
+
+def vipex_record(n, at, **kw):
+    return {"cdr": vipex_push(n, at, **kw), "logged_at": at}
+
+
+class ReconcileCustom(ReconcileCase):
+    """A PBX without a built-in profile: its custom mapping describes its
+    call-log API ("pull"), and each record is mapped by the same mapping as
+    its pushes."""
+
+    def setUp(self):
+        super().setUp()
+        self.mapping = json.load(open(VIPEX_MAPPING, encoding="utf-8"))
+        add_source("vipex", "push-secret-vipex1", "--vendor", "custom", "--mapping-file", VIPEX_MAPPING,
+                   "--time-zone", "Europe/Budapest", "--country-code", "36", "--trunk-prefix", "06",
+                   "--default-responsible", "boss")
+
+    def vipex(self, records, pull=None, time_format="epoch", key=PULL_KEY):
+        """A fake VIPeX API, the source's mapping with PULL changes, its URL and key."""
+        f = FakeVipex(records, time_format)
+        self.fakes.append(f)
+        if pull is not None:
+            self.set_pull(pull)
+        ringlog("source", "update", "vipex", "--pull-url", f.url, "--pull-secret-file", "-",
+                input=key + "\n")
+        return f
+
+    def set_pull(self, changes, check=True):
+        m = json.loads(json.dumps(self.mapping))
+        m["pull"].update(changes)
+        for k in [k for k, v in changes.items() if v is None]:
+            del m["pull"][k]
+        path = f"{WORK}/vipex-mapping-{len(self.fakes)}.json"
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(m, fh, ensure_ascii=False)
+        return ringlog("source", "update", "vipex", "--mapping-file", path, check=check)
+
+    def pull(self, *args, check=True):
+        return self.reconcile("--since", "2025-06-16", "--until", "2025-06-17", *args,
+                              source="vipex", check=check)
+
+    def push(self, rec):
+        d = ingestd("ingestd-vipex")
+        try:
+            r = request(d.port, "POST", "/v1/cdr/vipex", rec["cdr"], headers={"X-Api-Key": "push-secret-vipex1"})
+        finally:
+            self.assertEqual(d.stop(), 0, d.output())
+        self.assertEqual(r.status, 200, r.body)
+
+    def test_page_numbers_across_pages_fill_what_the_push_lost(self):
+        recs = [vipex_record(i, DAY + 3600 * (i + 1)) for i in range(5)]
+        recs[3] = vipex_record(3, DAY + 4 * 3600, status="nem fogadott", caller="06 20 555 1234")
+        self.push(recs[0])
+        before = row("SELECT raw, revision, updated_at, origin FROM calls WHERE pbx_call_id = 'vpx-0'")
+        f = self.vipex(recs)
+        p = self.pull("--page-size", "2")
+        self.assertIn("vipex: 5 seen, 1 already stored, 4 filled, 0 refused (3 requests)", p.stdout)
+        self.assertEqual([(r["query"]["page"], r["query"]["per_page"]) for r in f.requests],
+                         [("1", "2"), ("2", "2"), ("3", "2")])
+        self.assertEqual({r["query"]["from"] for r in f.requests}, {str(DAY)})
+        self.assertEqual({r["query"]["to"] for r in f.requests}, {str(DAY + 86399)})
+        self.assertEqual({r["auth"] for r in f.requests}, {f"Bearer {PULL_KEY}"})
+        # The pushed call is a duplicate: nothing of it changed.
+        self.assertEqual(row("SELECT raw, revision, updated_at, origin FROM calls WHERE pbx_call_id = 'vpx-0'"),
+                         before)
+        self.assertEqual(before["origin"], "push")
+        self.assertEqual(query("SELECT pbx_call_id, origin FROM calls ORDER BY pbx_call_id"),
+                         [("vpx-0", "push")] + [(f"vpx-{i}", "reconcile") for i in range(1, 5)])
+        # Mapped by the source's mapping, as a push is: its words, its zone, its numbers.
+        c = row("SELECT * FROM calls WHERE pbx_call_id = 'vpx-2'")
+        self.assertEqual((c["direction"], c["disposition"], c["caller_e164"], c["agent"], c["agent_name"]),
+                         ("in", "answered", "36301234567", "201", "Tóth Gábor"))
+        self.assertEqual(c["started_at"].timestamp(), DAY + 3 * 3600)
+        self.assertEqual(c["raw"], recs[2]["cdr"])
+        # The lead rules apply: the missed call made its lead and its task.
+        self.assertEqual(scalar("SELECT l.responsible FROM leads l JOIN calls c ON c.lead_id = l.id"
+                                " WHERE c.pbx_call_id = 'vpx-3'"), "boss")
+        self.assertEqual(scalar("SELECT count(*) FROM tasks t JOIN calls c ON c.id = t.call_id"
+                                " WHERE c.pbx_call_id = 'vpx-3' AND t.kind = 'missed_call'"), 1)
+        # Again: nothing new; the secret is shown nowhere.
+        self.assertIn("5 seen, 5 already stored, 0 filled", self.pull("--page-size", "2").stdout)
+        show = ringlog("source", "show", "vipex").stdout
+        self.assertRegex(show, r"filled by pulls\s+4")
+        self.assertRegex(show, r"pull secret\s+set")
+        self.assertNotIn(PULL_KEY, show)
+
+    def test_an_empty_page_ends_a_window_without_page_size(self):
+        f = self.vipex([vipex_record(i, DAY + 60 * i) for i in range(3)],
+                       {"page_size": None, "url": "{pull_url}?from={from}&to={to}&page={page}"})
+        p = self.pull()
+        self.assertIn("3 seen, 0 already stored, 3 filled", p.stdout)
+        # per_page stays the API's (100): page 1 has all three, page 2 is empty.
+        self.assertEqual([r["query"]["page"] for r in f.requests], ["1", "2"])
+
+    def test_a_cursor_and_wall_clock_times_of_the_source(self):
+        f = self.vipex([vipex_record(i, DAY + 600 * i) for i in range(5)], {
+            "url": "{pull_url}?from={from}&to={to}&cursor={cursor}&per_page={page_size}",
+            "time_format": "%Y-%m-%d %H:%M:%S", "next": {"cursor": "meta.next_cursor"}},
+            time_format="%Y-%m-%d %H:%M:%S")
+        p = self.pull("--page-size", "2")
+        self.assertIn("5 seen, 0 already stored, 5 filled", p.stdout)
+        self.assertEqual([r["query"].get("cursor", "") for r in f.requests], ["", "2", "4"])
+        # 00:00 UTC is 02:00 in Budapest; the window's last second is 01:59:59 next day.
+        self.assertEqual((f.requests[0]["query"]["from"], f.requests[0]["query"]["to"]),
+                         ("2025-06-16 02:00:00", "2025-06-17 01:59:59"))
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE origin = 'reconcile'"), 5)
+
+    def test_next_urls_are_followed_on_the_same_host_only(self):
+        recs = [vipex_record(i, DAY + 600 * i) for i in range(5)]
+        pull = {"url": "{pull_url}?from={from}&to={to}&per_page={page_size}", "time_format": "iso",
+                "next": {"url": "links.next"}}
+        f = self.vipex(recs, pull, time_format="iso")
+        self.assertIn("5 seen, 0 already stored, 5 filled, 0 refused (3 requests)", self.pull("--page-size", "2").stdout)
+        self.assertEqual([r["query"].get("offset") for r in f.requests], [None, "2", "4"])
+        self.assertEqual({r["auth"] for r in f.requests}, {f"Bearer {PULL_KEY}"})
+        self.assertEqual(f.requests[0]["query"]["from"], "2025-06-16T00:00:00Z")
+
+        # A next URL on another host (another fake: it must never be asked).
+        elsewhere = FakeVipex(recs, "iso")
+        self.fakes.append(elsewhere)
+        f.next_base = elsewhere.base.replace("127.0.0.1", "localhost")
+        f.requests.clear()
+        p = self.pull("--page-size", "2", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("not followed with the pull secret (bad_answer)", p.stderr)
+        self.assertIn("2 seen, 2 already stored, 0 filled", p.stdout)  # the first page is read
+        self.assertEqual((len(f.requests), elsewhere.requests), (1, []))
+        self.assertEqual(scalar("SELECT errors FROM reconcile_state"), {"bad_answer": 1})
+
+    def test_the_key_in_a_query_parameter(self):
+        f = self.vipex([vipex_record(1, DAY + 60)], {"auth": {"query": "api_key"}})
+        p = self.pull()
+        self.assertIn("1 seen, 0 already stored, 1 filled", p.stdout)
+        self.assertEqual(f.requests[0]["query"]["api_key"], PULL_KEY)
+        self.assertIsNone(f.requests[0]["auth"])
+        self.assertNotIn(PULL_KEY, p.stdout + p.stderr)
+
+    def test_refused_credentials_are_an_auth_error(self):
+        self.vipex([vipex_record(1, DAY + 60)], key="not-the-key")
+        p = self.pull(check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("the PBX refused the pull credentials (HTTP 401) (auth)", p.stderr)
+        self.assertNotIn("not-the-key", p.stdout + p.stderr)
+        self.assertEqual(scalar("SELECT errors FROM reconcile_state"), {"auth": 1})
+        self.assertEqual(scalar("SELECT count(*) FROM calls"), 0)
+
+    def test_429_waits_as_retry_after_says(self):
+        f = self.vipex([vipex_record(i, DAY + 60 * i) for i in range(3)])
+        f.fail_next = [(429, [("Retry-After", "1")])]
+        t0 = time.monotonic()
+        p = self.pull("--page-size", "2")
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+        self.assertIn("3 seen, 0 already stored, 3 filled, 0 refused (3 requests)", p.stdout)
+        self.assertEqual([r["query"]["page"] for r in f.requests], ["1", "1", "2"])
+        self.assertEqual(row("SELECT errors FROM reconcile_state")["errors"], {})
+
+    def test_the_pulls_pace(self):
+        f = self.vipex([vipex_record(i, DAY + 60 * i) for i in range(3)], {"pace_ms": 700})
+        t0 = time.monotonic()
+        ringlog("reconcile", "vipex", "--since", "2025-06-16", "--until", "2025-06-17", "--page-size", "1")
+        self.assertEqual(len(f.requests), 4)  # 1, 1, 1, then an empty page
+        self.assertGreaterEqual(time.monotonic() - t0, 3 * 0.7)
+
+    def test_a_record_the_mapping_cannot_read_is_a_dead_letter(self):
+        bad = vipex_record(2, DAY + 120)
+        del bad["cdr"]["call"]["id"]
+        self.vipex([vipex_record(1, DAY + 60), bad])
+        p = self.pull()
+        self.assertIn("2 seen, 0 already stored, 1 filled, 1 refused", p.stdout)
+        self.assertEqual(scalar("SELECT reason FROM dead_letters"), "missing_field")
+
+    def test_max_pages_bounds_a_window(self):
+        self.vipex([vipex_record(i, DAY + 60 * i) for i in range(5)], {"max_pages": 2})
+        p = self.pull("--page-size", "2", check=False)
+        self.assertIn("took more than 2 pages", p.stderr)
+        self.assertIn("(bad_answer)", p.stderr)
+
+    def test_a_mapping_without_pull_says_so(self):
+        m = dict(self.mapping)
+        del m["pull"]
+        path = f"{WORK}/vipex-no-pull.json"
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(m, fh)
+        ringlog("source", "update", "vipex", "--mapping-file", path)
+        p = self.pull(check=False)
+        self.assertIn("neither its vendor nor its mapping describes a call log to pull", p.stderr)
+
+    def test_mistakes_in_pull_are_refused_at_source_update(self):
+        before = scalar("SELECT mapping FROM sources WHERE name = 'vipex'")
+        for changes, said in [
+            ({"uri": "x"}, 'pull: unknown key "uri"'),
+            ({"records": None}, "pull.records: the path of the list of records in the answer is missing"),
+            ({"records": "data..calls"}, 'pull.records: "data..calls" is not a path'),
+            ({"url": "{pull_url}?since={from}&page={page}"}, "pull.url: the request must hold {from} and {to}"),
+            ({"page_size": None}, "pull.page_size: {page_size} needs a page_size"),
+            ({"url": "{pull_url}?from={from}&to={to}&p={pg}"}, "pull.url: {pg} is not a placeholder here"),
+            ({"url": "ftp://pbx/{from}/{to}"}, "pull.url: must begin with {pull_url}"),
+            ({"next": {"pages": {}}}, 'pull.next: unknown key "pages"'),
+            ({"next": {"cursor": "meta.next"}}, "pull.next: a cursor needs {cursor}"),
+            ({"next": {"page": {"first": 1}, "url": "links.next"}}, "pull.next: one of"),
+            ({"next": None}, "pull.url: {page} needs \"next\""),
+            ({"auth": {"header": "Authorization", "value": "Bearer 0123"}}, "pull.auth.value: must hold {secret}"),
+            ({"auth": None}, "pull.auth: say how the pull secret is sent"),
+            ({"time_format": "%Y-%m-%d %I"}, "pull.time_format: %I is not one of"),
+            ({"page_size": 0}, "pull.page_size: a whole number from 1 to 100000"),
+            ({"method": "PUT"}, 'pull.method: "GET" (the default) or "POST"'),
+            ({"body": {"from": "{from}"}}, 'pull.body: a JSON object or array, with "method": "POST"'),
+        ]:
+            p = self.set_pull(changes, check=False)
+            self.assertEqual(p.returncode, 1, changes)
+            self.assertIn("the mapping does not fit: " + said, p.stderr, changes)
+        self.assertEqual(scalar("SELECT mapping FROM sources WHERE name = 'vipex'"), before)
+        # And one that is right: a POST with the window in its JSON body.
+        self.set_pull({"method": "POST", "url": "{pull_url}",
+                       "body": {"range": {"from": "{from}", "to": "{to}"}, "page": "{page}"}})
+
+    def test_a_post_with_the_window_in_a_json_body(self):
+        seen = []
+
+        class Api(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                seen.append((body, self.headers.get("Content-Type")))
+                calls = [vipex_record(1, DAY + 60)] if body["page"] == 0 else []
+                data = json.dumps({"result": calls}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            self.set_pull({"method": "POST", "url": f"http://127.0.0.1:{server.server_port}/log",
+                           "body": {"key": "{secret}", "range": ["{from}", "{to}"], "page": "{page}"},
+                           "auth": None, "records": "result", "next": {"page": {"first": 0}},
+                           "page_size": None})
+            ringlog("source", "update", "vipex", "--pull-secret-file", "-", input="k\"ey\n")
+            p = self.pull()
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertIn("1 seen, 0 already stored, 1 filled", p.stdout)
+        self.assertEqual(seen[0], ({"key": 'k"ey', "range": [DAY, DAY + 86399], "page": 0},
+                                   "application/json"))
+        self.assertEqual(len(seen), 2)
+
+
+class ReconcileMappedVendor(ReconcileCase):
+    def test_a_ringostat_source_with_renamed_keys_is_pulled_with_ringostats_api(self):
+        add_source("rs", "push-secret-654321", "--vendor", "ringostat", "--time-zone", "Europe/Kyiv",
+                   "--mapping-file", f"{FIXTURES}/custom/ringostat-renamed-mapping.json")
+        recs = [{"uniqueid": "rs-1", "calldate": "2025-06-16 02:30:00", "caller": "0671234567",
+                 "dst": "0443334455", "disposition": "ANSWERED", "duration": 20, "billsec": 10,
+                 "call_type": "in"}]
+        self.fake("ringostat", recs, source="rs")
+        p = self.reconcile("--since", "2025-06-15T23:00:00Z", "--until", "2025-06-16T01:00:00Z",
+                           source="rs")
+        self.assertIn("rs: 1 seen, 0 already stored, 1 filled", p.stdout)

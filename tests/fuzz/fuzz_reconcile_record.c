@@ -13,7 +13,7 @@
 
 static void one(json_object *rec)
 {
-	static const struct push_options opts = { NULL, 0 };
+	static const struct push_options opts = { .blobs = NULL, .dead_letters_max = -1 };
 	json_object *body = reconcile_voicenter_body(rec);
 	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
 	struct source src = { 0 };

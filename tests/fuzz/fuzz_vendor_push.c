@@ -18,7 +18,7 @@ static const char *const types[] = { "application/json", "application/x-www-form
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct push_options opts = { NULL, 0, -1 }; /* inline audio refused */
+	static const struct push_options opts = { .blobs = NULL, .dead_letters_max = -1 }; /* inline audio refused */
 	struct source src = { 0 };
 	struct push_result r;
 	struct push p = { 0 };

@@ -2,11 +2,11 @@
 # months before now, in monthly partitions, 3 sources, 60 agents, 100,000
 # leads, half the calls with a recording. Measures the first page of
 # GET /v1/calls for each filter, and a second page (with the cursor) of the
-# filters that are an OR (p99 of BENCH_SCALE_REQUESTS sequential requests,
-# curl's total time), the export of one month (rows/s, best of
-# BENCH_SCALE_EXPORT_RUNS) against the same export at 1,000,000 calls
-# measured first in the same run, expiring the oldest month (a partition
-# drop) and the bytes each call takes on disk.
+# filters that are an OR (p50 and p99 of BENCH_SCALE_REQUESTS sequential
+# requests, curl's total time, once the worker threads are warm), the
+# export of one month (rows/s, best of BENCH_SCALE_EXPORT_RUNS) against the
+# same export at 1,000,000 calls measured first in the same run, expiring
+# the oldest month (a partition drop) and the bytes each call takes on disk.
 
 SCALE_CALLS=${BENCH_SCALE_CALLS:-10000000}
 SCALE_REQUESTS=${BENCH_SCALE_REQUESTS:-200}
@@ -105,12 +105,19 @@ daemon_start ringlog-fetcherd "$BENCH_WORK/fetcherd-scale.log" --signing-key-fil
 BASE="http://127.0.0.1:$DAEMON_PORT"
 WEEK_FROM=$(date -u -d '-180 days' +%Y-%m-%d)
 WEEK_TO=$(date -u -d '-173 days' +%Y-%m-%d)
-# p99_ms QUERY: the p99 of SCALE_REQUESTS requests of GET /v1/calls?QUERY, in ms.
-p99_ms() {
-	for _ in $(seq "$SCALE_REQUESTS"); do
+# latency QUERY -> P50 P99: of SCALE_REQUESTS sequential requests of
+# GET /v1/calls?QUERY, in ms.
+latency() {
+	set -- $(for _ in $(seq "$SCALE_REQUESTS"); do
 		curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $SCALE_TOKEN" "$BASE/v1/calls?$1"
-	done | sort -n | awk -v n="$SCALE_REQUESTS" '{a[NR]=$1} END {i=int(n*0.99); if (i < 1) i = 1; printf "%.1f", a[i]*1000}'
+	done | sort -n | awk -v n="$SCALE_REQUESTS" '{a[NR]=$1} END {
+		i=int(n*0.99); if (i < 1) i = 1; printf "%.1f %.1f", a[int((n+1)/2)]*1000, a[i]*1000 }')
+	P50=$1 P99=$2
 }
+# Each worker thread's connection reads the partitions' catalog entries on
+# its first query (tens of ms, once): concurrent requests first, so that
+# the threads have each served one before the measurements.
+seq 64 | xargs -P 16 -I{} curl -s -o /dev/null -H "Authorization: Bearer $SCALE_TOKEN" "$BASE/v1/calls"
 # A customer's number (on a few calls, as caller) and the company's DID (the
 # callee of every call); an extension, a rare one, a CRM user (an extension
 # on each of the 3 sources).
@@ -119,16 +126,16 @@ for f in "" "lead_id=5" "lead_id=99999" "phone=%2B36300000005" "phone=%2B3614567
 	"agent=1005" "agent=1999" "agent=user5" "source=scale-b" "direction=out" "disposition=busy" \
 	"from=$WEEK_FROM&to=$WEEK_TO" "source=scale-a&direction=in&disposition=missed" \
 	"has_recording=false" "agent=user5&direction=in"; do
-	p99=$(p99_ms "$f")
-	say "$(printf '  first page %-46s p99 %7s ms' "${f:-(no filter)}" "$p99")"
-	[ "$(ge "$p99" "$worst")" = 1 ] && worst=$p99
+	latency "$f"
+	say "$(printf '  first page %-46s p50 %5s ms  p99 %6s ms' "${f:-(no filter)}" "$P50" "$P99")"
+	[ "$(ge "$P99" "$worst")" = 1 ] && worst=$P99
 done
 for f in "phone=%2B3614567890" "agent=user5"; do
 	cursor=$(curl -s -H "Authorization: Bearer $SCALE_TOKEN" "$BASE/v1/calls?$f" |
 		sed -n 's/.*"next_cursor": *"\([A-Za-z0-9_-]*\)".*/\1/p')
-	p99=$(p99_ms "$f&cursor=$cursor")
-	say "$(printf '  page 2     %-46s p99 %7s ms' "$f" "$p99")"
-	[ "$(ge "$p99" "$worst")" = 1 ] && worst=$p99
+	latency "$f&cursor=$cursor"
+	say "$(printf '  page 2     %-46s p50 %5s ms  p99 %6s ms' "$f" "$P50" "$P99")"
+	[ "$(ge "$P99" "$worst")" = 1 ] && worst=$P99
 done
 verdict "p99 < 20 ms for every filter, first page and page 2 (worst $worst ms)" "$(lt "$worst" 20)"
 

@@ -41,7 +41,10 @@
 	" LEFT JOIN agents a ON a.source_id = c.source_id AND a.extension = c.agent"
 
 /* The list's filters but phone and agent, on a call c and its agent a
- * ($n as read_filters sets them; a filter not asked for is NULL). */
+ * ($n as read_filters sets them; a filter not asked for is NULL). OFFSET 0
+ * keeps has_recording a probe of the recordings index for each call the
+ * page reads: without it PostgreSQL may hash every recording instead, once
+ * per partition (130 ms at 100,000 calls, for a 1 ms page). */
 #define CALLS_FILTER                                                                               \
 	"($1::bigint IS NULL OR c.lead_id = $1)"                                                   \
 	" AND ($4::bigint IS NULL OR c.source_id = $4)"                                            \
@@ -50,7 +53,7 @@
 	" AND ($8::text IS NULL OR c.direction = $8)"                                              \
 	" AND ($9::text IS NULL OR c.disposition = $9)"                                            \
 	" AND ($10::boolean IS NULL OR"                                                            \
-	"      EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id) = $10)"                  \
+	"      EXISTS (SELECT 1 FROM recordings r WHERE r.call_id = c.id OFFSET 0) = $10)"         \
 	" AND ($11::bigint IS NULL OR (c.started_at, c.id) <"                                      \
 	"      (timestamptz 'epoch' + $11::bigint * interval '1 microsecond', $12::bigint))"       \
 	" AND ($14::text IS NULL OR c.caller_name ILIKE $14 OR c.agent_name ILIKE $14"             \

@@ -1,5 +1,7 @@
 -- The accountants' export: one row per call started in [p_from, p_to),
--- oldest first, local date and time in p_tz. The columns are the documented
+-- oldest first, local date and time in p_tz; p_agent is an extension (on
+-- any source) or a CRM user (its extensions, each on its own source), as in
+-- GET /v1/calls (fetcher/calls.c). The columns are the documented
 -- contract of GET /v1/export.csv (README, docs/openapi-fetcher.yaml).
 -- A plain SQL function, so PostgreSQL inlines it into the caller's query:
 --   \copy (SELECT * FROM ringlog_export_calls('2025-06-01', '2025-07-01',

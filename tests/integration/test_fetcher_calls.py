@@ -5,7 +5,8 @@ import re
 import subprocess
 
 from fetcher_fixtures import FetcherCase, insert_call, insert_lead
-from harness import (FIXTURES, execute, ingestd, read_fixture, request, ringlog, scalar, wait_for)
+from harness import (FIXTURES, add_source, execute, ingestd, read_fixture, request, ringlog, scalar,
+                     wait_for)
 
 
 def ids(page):
@@ -129,6 +130,87 @@ class CallPagination(FetcherCase):
         execute("INSERT INTO tasks (assignee) SELECT 'x' FROM generate_series(1, 2)")
         task_cursor = self.ok("/v1/tasks", limit=1)["next_cursor"]
         self.bad("/v1/calls", "invalid_cursor", "cursor", cursor=task_cursor)
+
+
+class OrFilters(FetcherCase):
+    """phone (caller or callee) and agent (an extension, or a CRM user: each
+    of its extensions on its own source) are each served in branches: every
+    call that matches once, in order, on every page."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        add_source("beta", "beta-push-secret-1")
+
+    def agents(self, *rows):
+        for source, extension, user in rows:
+            execute("""INSERT INTO agents (source_id, extension, crm_user)
+                       VALUES ((SELECT id FROM sources WHERE name = %s), %s, %s)""", source, extension, user)
+
+    def all_pages(self, limit, **params):
+        seen, cursor = [], None
+        while True:
+            page = self.ok("/v1/calls", limit=limit, **params, **({"cursor": cursor} if cursor else {}))
+            seen += ids(page)
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    def test_a_crm_user_is_each_of_its_extensions_on_its_own_source(self):
+        self.agents(("acme", "1002", "anna"), ("beta", "2002", "anna"), ("beta", "1002", "bob"))
+        insert_call("acme-1002", "2025-06-01 08:00+00", agent="1002")
+        insert_call("beta-2002", "2025-06-01 09:00+00", source="beta", agent="2002")
+        insert_call("acme-2002", "2025-06-01 10:00+00", agent="2002")            # not anna's on acme
+        insert_call("beta-1002", "2025-06-01 11:00+00", source="beta", agent="1002")  # bob's
+        insert_call("named-anna", "2025-06-01 12:00+00", agent="anna")           # an extension "anna"
+        self.assertEqual(ids(self.ok("/v1/calls", agent="anna")), ["named-anna", "beta-2002", "acme-1002"])
+        self.assertEqual(ids(self.ok("/v1/calls", agent="anna", source="acme")), ["named-anna", "acme-1002"])
+        self.assertEqual(ids(self.ok("/v1/calls", agent="bob")), ["beta-1002"])
+        # an extension names its calls on every source, whoever it maps to
+        self.assertEqual(ids(self.ok("/v1/calls", agent="1002")), ["beta-1002", "acme-1002"])
+        self.assertEqual(ids(self.ok("/v1/calls", agent="2002")), ["acme-2002", "beta-2002"])
+
+    def test_an_extension_named_as_its_crm_user_is_listed_once(self):
+        self.agents(("acme", "3003", "3003"), ("beta", "4004", "3003"))
+        insert_call("ext", "2025-06-01 08:00+00", agent="3003")
+        insert_call("user", "2025-06-01 09:00+00", source="beta", agent="4004")
+        self.assertEqual(ids(self.ok("/v1/calls", agent="3003")), ["user", "ext"])
+
+    def test_a_call_to_its_own_number_is_listed_once(self):
+        insert_call("self", "2025-06-01 08:00+00", caller_e164="36301110001", callee_e164="36301110001")
+        insert_call("to", "2025-06-01 09:00+00", caller_e164="3612223333", callee_e164="36301110001")
+        insert_call("from", "2025-06-01 10:00+00", caller_e164="36301110001", callee_e164="3612223333")
+        self.assertEqual(ids(self.ok("/v1/calls", phone="+36301110001")), ["from", "to", "self"])
+
+    def test_phone_and_agent_together(self):
+        self.agents(("acme", "1002", "anna"))
+        insert_call("caller-ext", "2025-06-01 08:00+00", caller_e164="36301110001", agent="anna")
+        insert_call("callee-ext", "2025-06-01 09:00+00", callee_e164="36301110001", agent="anna")
+        insert_call("caller-user", "2025-06-01 10:00+00", caller_e164="36301110001", agent="1002")
+        insert_call("callee-user", "2025-06-01 11:00+00", callee_e164="36301110001", agent="1002")
+        insert_call("other-phone", "2025-06-01 12:00+00", caller_e164="3612223333", agent="1002")
+        insert_call("other-agent", "2025-06-01 13:00+00", caller_e164="36301110001", agent="1003")
+        self.assertEqual(ids(self.ok("/v1/calls", phone="+36301110001", agent="anna")),
+                         ["callee-user", "caller-user", "callee-ext", "caller-ext"])
+
+    def test_pages_through_an_or_filter_neither_skip_nor_repeat(self):
+        self.agents(("acme", "1002", "anna"), ("beta", "2002", "anna"))
+        expected = []
+        for i in range(30):  # three calls a second: the id breaks the ties
+            at = f"2025-06-01 08:00:{i // 3:02}+00"
+            source, agent = ("acme", "1002") if i % 2 else ("beta", "2002")
+            if i % 5 == 0:
+                agent = "anna"  # the extension branch
+            caller, callee = ("36301110001", "3612223333") if i % 3 else ("3612223333", "36301110001")
+            if i % 7 == 0:
+                callee = caller = "36301110001"
+            expected.append(f"c{i:02}")
+            insert_call(f"c{i:02}", at, source=source, agent=agent, caller_e164=caller, callee_e164=callee)
+            insert_call(f"x{i:02}", at, source=source, agent="1003", caller_e164="3619999999")
+        expected.reverse()
+        for filters in ({"phone": "+36301110001"}, {"agent": "anna"}, {"phone": "+36301110001", "agent": "anna"}):
+            for limit in (1, 4, 7):
+                self.assertEqual(self.all_pages(limit, **filters), expected, (filters, limit))
 
 
 class CallDetail(FetcherCase):

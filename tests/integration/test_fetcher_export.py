@@ -9,7 +9,7 @@ import socket
 import time
 
 from fetcher_fixtures import FetcherCase, insert_call, insert_lead
-from harness import execute, query, request, wait_for
+from harness import add_source, execute, query, request, wait_for
 
 COLUMNS = ["date", "time", "direction", "caller", "callee", "did", "agent", "lead_name", "company",
            "duration_s", "billable_s", "disposition", "has_recording", "call_id"]
@@ -141,6 +141,24 @@ class ExportContent(FetcherCase):
         self.assertEqual(pick(direction="out"), ["out-anna"])
         self.assertEqual(pick(source="acme"), ["in-anna", "out-anna", "in-bob", "rec"])
         self.assertEqual(rows_of(self.export(**day).body)[3]["has_recording"], "yes")
+
+    def test_agent_means_what_it_means_in_the_call_log(self):
+        # an extension on any source, or a CRM user: each of its extensions on its own source
+        add_source("beta", "beta-push-secret-1")
+        execute("""INSERT INTO agents (source_id, extension, crm_user)
+                   SELECT id, CASE name WHEN 'acme' THEN '1002' ELSE '2002' END, 'anna'
+                     FROM sources WHERE name IN ('acme', 'beta')""")
+        insert_call("acme-1002", "2025-06-10 08:00+00", agent="1002")
+        insert_call("beta-2002", "2025-06-10 09:00+00", source="beta", agent="2002")
+        insert_call("acme-2002", "2025-06-10 10:00+00", agent="2002")
+        insert_call("beta-1002", "2025-06-10 11:00+00", source="beta", agent="1002")
+        insert_call("named-anna", "2025-06-10 12:00+00", agent="anna")
+        day = {"from": "2025-06-10", "to": "2025-06-10"}
+        for agent in ("anna", "1002", "2002"):
+            exported = [r["call_id"] for r in rows_of(self.export(**day, agent=agent).body)]
+            listed = [c["call_id"] for c in self.ok("/v1/calls", agent=agent)["calls"]]
+            self.assertEqual(exported, listed[::-1], agent)
+        self.assertEqual(exported, ["beta-2002", "acme-2002"])
 
     def test_refusals(self):
         self.bad("/v1/export.csv", "unknown_time_zone", "tz", tz="Europe/Atlantis",

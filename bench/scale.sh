@@ -125,7 +125,7 @@ worst=0
 for f in "" "lead_id=5" "lead_id=99999" "phone=%2B36300000005" "phone=%2B3614567890" \
 	"agent=1005" "agent=1999" "agent=user5" "source=scale-b" "direction=out" "disposition=busy" \
 	"from=$WEEK_FROM&to=$WEEK_TO" "source=scale-a&direction=in&disposition=missed" \
-	"has_recording=false" "agent=user5&direction=in"; do
+	"has_recording=false" "agent=user5&direction=in" "direction=internal" "disposition=voicemail"; do
 	latency "$f"
 	say "$(printf '  first page %-46s p50 %5s ms  p99 %6s ms' "${f:-(no filter)}" "$P50" "$P99")"
 	[ "$(ge "$P99" "$worst")" = 1 ] && worst=$P99

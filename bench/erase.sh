@@ -5,9 +5,8 @@
 # blobs deleted through the blob interface.
 
 say "== erase: a number with 10,000 calls =="
-ERASE_KEY=$BENCH_WORK/privacy.key
+ERASE_KEY=$BENCH_PRIVACY_KEY
 ERASE_BLOBS=$BENCH_WORK/erase-blobs
-head -c 32 /dev/urandom | base64 >"$ERASE_KEY"
 erase_seed() {
 	psql "$BENCH_DB" -q <<'SQL'
 DELETE FROM sources WHERE name = 'bench-erase';

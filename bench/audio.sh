@@ -78,10 +78,15 @@ key=$(sha256sum "$AU_DIR/call.wav" | cut -c1-64)
 mkdir -p "$AU_DIR/blobs/$(echo "$key" | cut -c1-2)/$(echo "$key" | cut -c3-4)"
 cp "$AU_DIR/call.wav" "$AU_DIR/blobs/$(echo "$key" | cut -c1-2)/$(echo "$key" | cut -c3-4)/$key"
 "$BENCH_BIN/ringlog" --database "$BENCH_DB" source add benchs3 --auth none >/dev/null 2>&1 || true
-rid=$(psql "$BENCH_DB" -qAt -c "WITH c AS (INSERT INTO calls (source_id, pbx_call_id, direction, disposition, started_at, raw)
-  SELECT id, 'bench-s3', 'in', 'answered', now(), '{}' FROM sources WHERE name = 'benchs3' RETURNING id)
-  INSERT INTO recordings (call_id, position, state, blob_key, sha256, size_bytes, mime_type, stored_at)
-  SELECT c.id, 0, 'stored', '$key', decode('$key', 'hex'), 2880044, 'audio/wav', now() FROM c RETURNING id" | head -1)
+# The call first: its key (call_keys, what recordings refer to) is made by a
+# trigger at the end of its statement.
+psql "$BENCH_DB" -q -c "INSERT INTO calls (source_id, pbx_call_id, direction, disposition, started_at, raw)
+  SELECT id, 'bench-s3', 'in', 'answered', now(), '{}' FROM sources WHERE name = 'benchs3'"
+rid=$(psql "$BENCH_DB" -qAt -c "INSERT INTO recordings (call_id, position, state, blob_key, sha256, size_bytes,
+  mime_type, stored_at)
+  SELECT c.id, 0, 'stored', '$key', decode('$key', 'hex'), 2880044, 'audio/wav', now()
+    FROM calls c JOIN sources s ON s.id = c.source_id WHERE s.name = 'benchs3' AND c.pbx_call_id = 'bench-s3'
+  RETURNING id" | head -1)
 "$BENCH_BIN/ringlog" --database "$BENCH_DB" recordings move --to s3 --quiet
 head -c 32 /dev/urandom | base64 >"$AU_DIR/signing.key"
 daemon_start ringlog-fetcherd "$AU_DIR/fetcherd.log" --signing-key-file "$AU_DIR/signing.key"
@@ -114,4 +119,6 @@ limit_ms=$(awk -v d="$direct_ms" 'BEGIN { printf "%.2f", d * 1.1 + 5 }')
 say "$(printf '  %-40s median TTFB %7.2f ms  (%d plays, 2880044-byte WAV)' "curl, SigV4 GET straight from s3rver" "$direct_ms" "$S3_PLAYS")"
 say "$(printf '  %-40s median TTFB %7.2f ms  (last play: %s, %s)' "ringlog-fetcherd, play from S3" "$cold_ms" "$code" \
 	"$(cmp -s "$AU_DIR/played.wav" "$AU_DIR/call.wav" && echo same bytes || echo DIFFERENT BYTES)")"
-verdict "S3 cold TTFB <= 1.1x direct + 5 ms (${cold_ms} <= ${limit_ms} ms)" "$(lt "$cold_ms" "$(awk -v l="$limit_ms" 'BEGIN {print l + 0.0001}')")"
+# A play that failed measures nothing: the target is missed then.
+verdict "S3 cold TTFB <= 1.1x direct + 5 ms (${cold_ms} <= ${limit_ms} ms)" \
+	"$([ "$bad" = 0 ] && [ "$code" = 200 ] && lt "$cold_ms" "$(awk -v l="$limit_ms" 'BEGIN {print l + 0.0001}')" || echo 0)"

@@ -32,7 +32,7 @@ static int prepare_database(struct ingest *in, struct db *db)
 {
 	struct errbuf e;
 
-	if (db_connect(db, &e) < 0 || db_check_schema(db, &e) < 0 ||
+	if (db_connect(db, &e) < 0 || db_check_schema(db, &e) < 0 || db_check_privacy_key(db, &e) < 0 ||
 	    ingest_reload_sources(in, db, &e) < 0) {
 		log_msg(LOG_ERR, "cannot start: %s", e.msg);
 		return -1;

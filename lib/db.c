@@ -106,6 +106,28 @@ int db_use_privacy_key_file(const char *path, struct errbuf *e)
 	return 0;
 }
 
+int db_check_privacy_key(struct db *db, struct errbuf *e)
+{
+	static const struct db_stmt erased = {
+		"db_privacy_erased", "SELECT EXISTS (SELECT 1 FROM erased_calls)", 0
+	};
+	PGresult *res;
+	bool any;
+
+	if (privacy_options)
+		return 0;
+	res = db_exec(db, &erased, NULL, e);
+	if (!res)
+		return -1;
+	any = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (any)
+		return err_set(e, "calls were erased in this database, and this program has no privacy "
+			       "key to recognise their pushes: set [privacy] key_file to a copy of the "
+			       "key of the programs that erased them");
+	return 0;
+}
+
 int db_connect(struct db *db, struct errbuf *e)
 {
 	static const char *const keys[] = { "dbname", "fallback_application_name",

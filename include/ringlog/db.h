@@ -89,6 +89,10 @@ struct db *db_take_from_thread_slot(int slot, const char *conninfo, const char *
  * in the database. Call once, before any thread connects. Returns 0, 1 when
  * PATH does not exist (no key: nothing was ever erasable), or -1 with E. */
 int db_use_privacy_key_file(const char *path, struct errbuf *e) RL_MUST_CHECK;
+/* 0 when DB's program may write calls: it has the privacy key, or no call
+ * was ever erased in DB; else -1 with E saying so (an erased call's push
+ * could not be recognised: every write of a call would fail). */
+int db_check_privacy_key(struct db *db, struct errbuf *e) RL_MUST_CHECK;
 
 /* Checks that the schema has every migration this build was made with
  * (RINGLOG_SCHEMA_VERSIONS). Returns 0, or -1 with E saying what to run. */

@@ -110,6 +110,29 @@ class Privacy(IngestCase):
         self.call("p-new")
         self.assertEqual(scalar("SELECT count(*) FROM calls WHERE pbx_call_id = 'p-new'"), 1)
 
+    def test_an_ingest_node_without_the_key_will_not_start_once_calls_were_erased(self):
+        from harness import BLOBS, Daemon, ingestd
+        self.call("k-1")
+        no_key = {"RINGLOG_PRIVACY_KEY_FILE": os.path.join(WORK, "no-such-privacy.key")}
+
+        def node(name, env=None):
+            return Daemon("ringlog-ingestd", name, "--spool-dir", os.path.join(WORK, name, "spool"),
+                          "--recordings-blob-dir", BLOBS, env=env)
+        node("ingestd-no-key-before", no_key).start().stop()  # nothing erased yet: it starts
+        ringlog("erase", "--phone", "+36301234567")
+        d = node("ingestd-no-key", no_key).start(expect_ready=False)
+        self.assertNotEqual(d.wait_exit(), 0)
+        self.assertIn("no privacy key", d.output())
+        self.assertIn("[privacy] key_file", d.output())
+        # With the key it starts, and the erased call's push is dropped.
+        with_key = ingestd("ingestd-key")
+        r = request(with_key.port, "POST", "/v1/cdr/acme", json.dumps({
+            "call_id": "k-1", "direction": "in", "caller": "06301234567", "callee": "1002",
+            "started_at": "2025-06-16T09:00:00Z"}).encode(), {"X-Api-Key": self.SECRET})
+        with_key.stop()
+        self.assertEqual((r.status, r.json()["status"]), (200, "erased"), r)
+        self.assertEqual(scalar("SELECT count(*) FROM calls WHERE pbx_call_id = 'k-1'"), 0)
+
     def test_held_call_survives_erasure_and_retention(self):
         self.person()
         held = scalar("SELECT id FROM calls WHERE pbx_call_id = 'p-2'")

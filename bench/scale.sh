@@ -1,5 +1,6 @@
 # Years of calls: BENCH_SCALE_CALLS (default 10,000,000) calls over the 12
-# months before now, in monthly partitions, 3 sources, 60 agents, 100,000
+# months before now, in monthly partitions, 3 sources (and an old PBX with
+# no calls whose agents map to the same CRM users), 60 agents, 100,000
 # leads, half the calls with a recording. Measures the first page of
 # GET /v1/calls for each filter, and a second page (with the cursor) of the
 # filters that are an OR (p50 and p99 of BENCH_SCALE_REQUESTS sequential
@@ -14,7 +15,7 @@ SCALE_EXPORT_RUNS=${BENCH_SCALE_EXPORT_RUNS:-3}
 SCALE_REFERENCE=1000000
 say "== scale: $SCALE_CALLS calls over 12 months =="
 
-for s in scale-a scale-b scale-c; do
+for s in scale-a scale-b scale-c scale-old; do
 	"$BENCH_BIN/ringlog" --database "$BENCH_DB" source add "$s" --auth none >/dev/null
 done
 psql "$BENCH_DB" -q -v ON_ERROR_STOP=1 >/dev/null <<SQL

@@ -144,6 +144,8 @@ BEGIN
                       FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(j, ord)) e) b
       LEFT JOIN sources so ON b.fast AND so.id = b.source_id
       LEFT JOIN agents a ON b.agent_call AND b.fast AND a.source_id = b.source_id AND a.extension = b.agent
+      -- (OFFSET 0: each time is computed once, so ringlog_call_ended and
+      -- ringlog_call_answered get plain values and stay inlined.)
       CROSS JOIN LATERAL (
           SELECT CASE WHEN b.fast THEN ringlog_time(b.started_text, b.time_zone) END AS started,
                  CASE WHEN b.fast THEN ringlog_time(b.answered_text, b.time_zone) END AS answered,

@@ -60,7 +60,9 @@ int type_of(const PhoneNumber &pn)
 }
 
 // PN := calling code CC and the national digits NAT (N of them). Leading
-// zeros are part of the number (Italian fixed lines keep their 0).
+// zeros are part of the number (Italian fixed lines keep their 0). As in
+// Parse(), the last digit is never counted a leading zero: an all-zero
+// national number (+881 000000000, a satellite mobile) is 0 after N-1 zeros.
 bool build(int cc, const char *nat, size_t n, PhoneNumber *pn)
 {
 	size_t zeros = 0;
@@ -68,10 +70,8 @@ bool build(int cc, const char *nat, size_t n, PhoneNumber *pn)
 
 	if (n == 0 || n > max_national)
 		return false;
-	while (zeros < n && nat[zeros] == '0')
+	while (zeros + 1 < n && nat[zeros] == '0')
 		zeros++;
-	if (zeros == n)
-		return false;
 	for (size_t i = 0; i < n; i++)
 		v = v * 10 + (unsigned)(nat[i] - '0');
 	pn->Clear();

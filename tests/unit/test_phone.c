@@ -219,6 +219,10 @@ static void test_parse_verdicts_and_types(void **state)
 		{ &hu, NULL, PHONE_NOT_PUBLIC, PHONE_TYPE_UNKNOWN },
 		{ &hu, "06 99 123 4567", PHONE_INVALID, PHONE_TYPE_UNKNOWN },
 		{ &il, "+999 123 4567", PHONE_INVALID, PHONE_TYPE_UNKNOWN },
+		/* A satellite number whose national part is all zeros (found by
+		 * fuzzing: the type of its digits once said "not a number"). */
+		{ &il, "00881000000000", PHONE_VALID, PHONE_TYPE_MOBILE },
+		{ &intl_only, "+881000000000", PHONE_VALID, PHONE_TYPE_MOBILE },
 	};
 
 	(void)state;
@@ -256,6 +260,8 @@ static void test_format(void **state)
 		/* A foreign number as dialled from the source's country. */
 		{ "442079460958", PHONE_STYLE_NATIONAL, "HU", "00 44 20 7946 0958" },
 		{ "442079460958", PHONE_STYLE_NATIONAL, "US", "011 44 20 7946 0958" },
+		/* A national part of zeros only is a number too. */
+		{ "881000000000", PHONE_STYLE_INTERNATIONAL, NULL, "+881 0 000 00000" },
 	};
 	char out[PHONE_DISPLAY_LEN];
 

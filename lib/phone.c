@@ -215,6 +215,11 @@ enum phone_verdict phone_parse(const char *raw, const struct phone_plan *plan, s
 	if (len > PHONE_MAX_RAW || collect(s, len, &dg) < 0 || dg.n < PHONE_MIN_NATIONAL)
 		return PHONE_NOT_PUBLIC;
 	v = read_digits(&dg, plan, out);
+	/* libphonenumber knows a few numbers shorter than any subscriber's
+	 * (+43 1114); under PHONE_MIN_E164 digits they are short codes, as
+	 * phone_classify() says. */
+	if (v == PHONE_VALID && strlen(out->e164) < PHONE_MIN_E164)
+		v = PHONE_NOT_PUBLIC;
 	if (v != PHONE_VALID)
 		memset(out, 0, sizeof(*out));
 	return v;

@@ -22,23 +22,39 @@
 
 #define LIVE_KEEPALIVE_S 15
 
-/* The latest event of each call heard of recently, unless it hung up. */
+/* The latest event of each call heard of recently, unless it hung up.
+ * Each pass is over the window's events, and none per call: one GROUP BY
+ * finds the calls still open (the first and last event of each, and the
+ * last hangup), and hash joins on (source, id) take the open calls' latest
+ * event and ringing stations. A call without an id (NULL) is kept apart
+ * from one whose id is ''. Two subqueries per call over the window were
+ * quadratic: 200 calls in progress among 200,000 events (the 4-hour
+ * window) took 6.8 s a poll and 2,000 took 41 s; the 200 now take 0.09 s
+ * (make bench, live). */
 static const struct db_stmt live_stmt = {
 	"live_calls",
-	"WITH recent AS ("
-	"  SELECT * FROM call_events WHERE at > now() - make_interval(secs => $2::int)),"
+	"WITH recent AS NOT MATERIALIZED ("
+	"  SELECT *, pbx_call_id IS NULL AS no_id, coalesce(pbx_call_id, '') AS call_key"
+	"    FROM call_events WHERE at > now() - make_interval(secs => $2::int)),"
+	" open AS ("
+	"  SELECT source_id, no_id, call_key, min(at) AS started, max(at) AS last_at"
+	"    FROM recent GROUP BY source_id, no_id, call_key"
+	"  HAVING coalesce(max(at) FILTER (WHERE status IN ('hangup', 'hungup', 'ended')),"
+	"                  '-infinity') < max(at)),"
+	" theirs AS ("
+	"  SELECT * FROM recent"
+	"   WHERE (source_id, no_id, call_key) IN (SELECT source_id, no_id, call_key FROM open)),"
 	" latest AS ("
-	"  SELECT DISTINCT ON (source_id, pbx_call_id) * FROM recent"
-	"   ORDER BY source_id, pbx_call_id, at DESC, status = 'hangup' DESC),"
+	"  SELECT DISTINCT ON (source_id, no_id, call_key) t.*, o.started"
+	"    FROM theirs t JOIN open o USING (source_id, no_id, call_key)"
+	"   WHERE t.at = o.last_at ORDER BY source_id, no_id, call_key, t.status),"
+	" rang AS ("
+	"  SELECT source_id, no_id, call_key, array_agg(DISTINCT agent ORDER BY agent) AS ringing"
+	"    FROM theirs WHERE status = 'ringing' AND agent IS NOT NULL"
+	"   GROUP BY source_id, no_id, call_key),"
 	" calls AS ("
-	"  SELECT l.*, (SELECT min(at) FROM recent r WHERE r.source_id = l.source_id"
-	"                AND r.pbx_call_id IS NOT DISTINCT FROM l.pbx_call_id) AS started,"
-	"         (SELECT array_agg(DISTINCT agent ORDER BY agent) FROM recent r"
-	"           WHERE r.source_id = l.source_id AND r.pbx_call_id IS NOT DISTINCT FROM l.pbx_call_id"
-	"             AND r.status = 'ringing' AND r.agent IS NOT NULL) AS ringing"
-	"    FROM latest l"
-	"   WHERE l.status NOT IN ('hangup', 'hungup', 'ended')"
-	"     AND l.at > now() - make_interval(secs => CASE WHEN l.status = 'ringing'"
+	"  SELECT l.*, g.ringing FROM latest l LEFT JOIN rang g USING (source_id, no_id, call_key)"
+	"   WHERE l.at > now() - make_interval(secs => CASE WHEN l.status = 'ringing'"
 	"                                               THEN $1::int ELSE $2::int END))"
 	" SELECT json_build_object('calls', coalesce(json_agg(json_build_object("
 	"   'source', s.name, 'call_id', c.pbx_call_id, 'status', c.status,"

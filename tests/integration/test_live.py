@@ -64,6 +64,24 @@ class LiveCalls(unittest.TestCase):
         wait_for(lambda: "L-2" in self.live(), what="the ringing call")
         wait_for(lambda: "L-2" not in self.live(), timeout=20, interval=0.5, what="the timeout")
 
+    def test_the_events_without_a_call_id_are_one_call(self):
+        # A PBX that sends no ivrid (or an empty one): the source's id-less
+        # events are one call, beside the calls with an id.
+        q = f"phone=0531234567&ivrid={{}}&extenUser={{}}&statusCall={{}}&key={SECRET}"
+        for ivrid, station, status in (("", "Rk7pQ2xL", "Ringing"), ("", "Ab12Cd34", "Ringing"),
+                                       ("", "Ab12Cd34", "Talking")):
+            self.assertEqual(request(self.ingest.port, "GET", "/v1/screenpop/vc?" +
+                                     q.format(ivrid, station, status)).status, 200)
+        pop(self.ingest.port, "L-4", "Ringing", "Zz99Yy88", phone="0539876543")
+        wait_for(lambda: None in self.live() and "L-4" in self.live(), what="both calls")
+        call = self.live()[None]
+        self.assertEqual((call["status"], call["agent"], sorted(call["ringing"])),
+                         ("talking", "Ab12Cd34", ["Ab12Cd34", "Rk7pQ2xL"]))
+        self.assertLessEqual(call["started_at"], call["updated_at"])
+        request(self.ingest.port, "GET", "/v1/screenpop/vc?" + q.format("", "Ab12Cd34", "Hangup"))
+        wait_for(lambda: None not in self.live(), what="the id-less call to leave")
+        self.assertEqual(self.live()["L-4"]["ringing"], ["Zz99Yy88"])
+
     def test_the_stream_sends_the_list_at_once_and_on_every_change(self):
         token = request(self.fetcher.port, "POST", "/v1/ui/sessions", {"user": "manager"},
                         self.auth).json()["token"]

@@ -40,11 +40,21 @@ cache_loaded
 wrk_run "ringlog-ingestd (default threads)" 10 "$POP_LUA" "http://127.0.0.1:$DAEMON_PORT/"
 rl=$RPS; rl_p99=$P99; rl_non2xx=$NON2XX; rl_reqs=$REQS
 daemon_stop
+# Three rounds, the verdicts on the medians: on 2 cores one round's p99 is
+# bimodal (eight rounds of one configuration: 0.3-0.8 ms or 1.6-5 ms).
 daemon_start ringlog-ingestd "$BENCH_WORK/ingestd-screenpop.log" --spool-dir "$BENCH_WORK/spool" \
 	--threads "$(nproc)"
 cache_loaded
-wrk_run "ringlog-ingestd (threads = $(nproc) cores)" 10 "$POP_LUA" "http://127.0.0.1:$DAEMON_PORT/"
-rl_c=$RPS; rl_c_p99=$P99; rl_non2xx=$((rl_non2xx + NON2XX)); rl_reqs=$((rl_reqs + REQS))
+p99s="" rpss=""
+for round in 1 2 3; do
+	wrk_run "ringlog-ingestd (threads = $(nproc), round $round)" 10 "$POP_LUA" "http://127.0.0.1:$DAEMON_PORT/"
+	p99s="$p99s$P99
+"; rpss="$rpss$RPS
+"
+	rl_non2xx=$((rl_non2xx + NON2XX)); rl_reqs=$((rl_reqs + REQS))
+done
+rl_c_p99=$(printf '%s' "$p99s" | sort -n | sed -n 2p)
+rl_c=$(printf '%s' "$rpss" | sort -n | sed -n 2p)
 daemon_stop
 events=$(( $(psql "$BENCH_DB" -qAt -c "SELECT count(*) FROM call_events") - events_before ))
 
@@ -80,7 +90,7 @@ say "  ringlog / reference peer:         default $(ratio "$rl" "$peer")x  thread
 verdict ">= 4x the reference peer (default threads)" "$(ge "$(ratio "$rl" "$peer")" 4)"
 verdict "p99 < 2 ms at 10 connections (default threads: $rl_p99 ms)" "$(lt "$rl_p99" 2)"
 verdict ">= 4x the reference peer (threads = cores)" "$(ge "$(ratio "$rl_c" "$peer")" 4)"
-verdict "p99 < 2 ms at 10 connections (threads = cores: $rl_c_p99 ms)" "$(lt "$rl_c_p99" 2)"
+verdict "p99 < 2 ms at 10 connections (threads = cores, median round: $rl_c_p99 ms)" "$(lt "$rl_c_p99" 2)"
 # Issue 12 (answers from memory): beside pgbench's own look-up, threads = cores.
 verdict ">= 0.5x pgbench same look-up (threads = cores)" "$(ge "$(ratio "$rl_c" "$pg_same")" 0.5)"
-verdict "p99 < 1 ms at 10 connections (threads = cores: $rl_c_p99 ms)" "$(lt "$rl_c_p99" 1)"
+verdict "p99 < 1 ms at 10 connections (threads = cores, median round: $rl_c_p99 ms)" "$(lt "$rl_c_p99" 1)"

@@ -34,7 +34,7 @@ class RunDemo(unittest.TestCase):
                 self.demo.kill()
 
     def read_banner(self, timeout=180):
-        lines = queue.Queue()
+        self.lines = lines = queue.Queue()
         threading.Thread(target=lambda: [lines.put(x) for x in self.demo.stdout] and None,
                          daemon=True).start()
         deadline = time.monotonic() + timeout
@@ -75,6 +75,14 @@ class RunDemo(unittest.TestCase):
 
         # Ctrl-C stops everything
         self.demo.send_signal(signal.SIGINT)
-        self.demo.wait(timeout=60)
+        try:
+            self.demo.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            said = []
+            while not self.lines.empty():
+                said.append(self.lines.get())
+            stuck = subprocess.run(["pgrep", "-af", self.run_dir], capture_output=True, text=True).stdout
+            self.fail("run-demo did not stop within 60 s of Ctrl-C; it said after the banner:\n" +
+                      "".join(said[-40:]) + "still running:\n" + stuck)
         left = subprocess.run(["pgrep", "-f", self.run_dir], capture_output=True, text=True).stdout
         self.assertEqual(left, "", "processes of the demo are still running")

@@ -21,8 +21,12 @@ class RunDemo(unittest.TestCase):
     def setUp(self):
         self.run_dir = os.path.join(WORK, "demo-run")
         env = dict(os.environ, RINGLOG_RUN_DIR=self.run_dir, RINGLOG_BUILD=os.path.relpath(BUILD, ROOT))
+        # As from a terminal, where Ctrl-C reaches it: a suite started in the
+        # background (CI) runs with SIGINT ignored, and a shell cannot trap a
+        # signal it was started ignoring.
         self.demo = subprocess.Popen([os.path.join(ROOT, "scripts", "run-demo")], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.out = []
 
     def tearDown(self):

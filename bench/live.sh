@@ -30,10 +30,11 @@ head -c 32 /dev/urandom | base64 >"$BENCH_WORK/live-signing.key"
 daemon_start ringlog-fetcherd "$BENCH_WORK/fetcherd-live.log" --signing-key-file "$BENCH_WORK/live-signing.key"
 LIVE_URL="http://127.0.0.1:$DAEMON_PORT/v1/calls/live"
 live_calls=$(curl -s -H "Authorization: Bearer $LIVE_TOKEN" "$LIVE_URL" | grep -o '"call_id"' | wc -l)
-set -- $(for _ in $(seq "$LIVE_REQUESTS"); do
+times=$(for _ in $(seq "$LIVE_REQUESTS"); do
 	curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $LIVE_TOKEN" "$LIVE_URL"
-done | sort -n | awk '{a[NR]=$1} END { printf "%.1f %.1f", a[int((NR+1)/2)]*1000, a[NR]*1000 }')
-live_p50=$1 live_max=$2
+done)
+live_p50=$(printf '%s\n' "$times" | median | awk '{print $1 * 1000}')
+live_max=$(printf '%s\n' "$times" | sort -n | tail -1 | awk '{print $1 * 1000}')
 daemon_stop
 
 # The pass any answer needs, best of 5 (psql's \timing, on the server's side

@@ -47,7 +47,7 @@ sig = hmac.new(key, f"recording:{rid}:{exp}".encode(), hashlib.sha256).hexdigest
 print(f"/v1/recordings/{rid}?expires={exp}&sig={sig}")' "$REC_DIR/signing.key" "$1"
 }
 ttfb() { curl -s -o /dev/null -w '%{time_starttransfer}\n' "$1"; }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)] * 1000}'; }
+median_ms() { median | awk '{print $1 * 1000}'; }
 
 # Steady state, as a daemon that has served a while: the server threads and
 # fetch workers have their database connections and prepared statements.
@@ -65,8 +65,8 @@ for i in $(seq 1 "$REC_COLD"); do
 	ttfb "http://127.0.0.1:$pbx_port/rec/direct-$i" >>"$REC_DIR/direct.txt"
 	ttfb "http://127.0.0.1:$DAEMON_PORT$(signed $((first_id + i)))" >>"$REC_DIR/cold.txt"
 done
-direct_ms=$(median <"$REC_DIR/direct.txt")
-cold_ms=$(median <"$REC_DIR/cold.txt")
+direct_ms=$(median_ms <"$REC_DIR/direct.txt")
+cold_ms=$(median_ms <"$REC_DIR/cold.txt")
 limit_ms=$(awk -v d="$direct_ms" 'BEGIN { printf "%.2f", d * 1.1 + 5 }')
 say "$(printf '  %-34s median TTFB %7.2f ms  (%d plays, PBX latency %d ms, %d-byte WAV)' \
 	"curl straight from the fake PBX" "$direct_ms" "$REC_COLD" "$REC_LATENCY_MS" "$rec_size")"

@@ -53,8 +53,8 @@ for round in 1 2 3; do
 "
 	rl_non2xx=$((rl_non2xx + NON2XX)); rl_reqs=$((rl_reqs + REQS))
 done
-rl_c_p99=$(printf '%s' "$p99s" | sort -n | sed -n 2p)
-rl_c=$(printf '%s' "$rpss" | sort -n | sed -n 2p)
+rl_c_p99=$(printf '%s' "$p99s" | median)
+rl_c=$(printf '%s' "$rpss" | median)
 daemon_stop
 events=$(( $(psql "$BENCH_DB" -qAt -c "SELECT count(*) FROM call_events") - events_before ))
 
